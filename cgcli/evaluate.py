@@ -1,0 +1,225 @@
+"""The forward and backward passes over a tape.
+
+Forward is one loop up the tape, backward one loop down it: the output's
+gradient is 1 and each node adds `upstream * local derivative` to each of its
+inputs (a node used many times, a shared weight, gets the sum). Nothing recurses.
+
+A domain error (log(0), 1/0, sqrt(-1), overflow) stops the pass and is reported
+with the node's expression and its inputs' values. With `nonfinite=True` the
+failing node is computed by the primitive's numpy row instead, which follows
+IEEE-754, and the pass goes on from the next node.
+"""
+
+import math
+from typing import Dict, List, Optional
+
+from .errors import CgraphError, UsageError
+from .graph import no_gc
+from .graph import CONST, K_BINARY, K_LINEAR, K_PRODUCT, K_UNARY, UNARY, VAR
+from .numbers import fmt
+from .primitives import CONSTANTS, PRIMITIVES, VARIADIC
+
+
+class Result:
+    """The passes' outcome. `values[i]` and `grads[i]` belong to node i of `graph`
+    (the output's cone); `grads[i]` is None for a node that depends on no input."""
+
+    def __init__(self, program, graph, values, grads, wrt, warnings):
+        self.program = program
+        self.graph = graph
+        self.values = values
+        self.grads = grads
+        self.output = len(graph) - 1
+        self.output_name = program.output_name
+        self.value = values[-1]
+        self.wrt = wrt
+        self.gradients = {name: (grads[graph.inputs[name]] if name in graph.inputs else 0.0)
+                          for name in wrt}
+        self.warnings = warnings
+
+
+def check_bindings(program, cone, bindings, wrt=None):
+    """Validate bindings and --wrt. Returns (wrt names, warnings). `cone` is the
+    output's subgraph: by default gradients are reported for its inputs."""
+    g = program.graph
+    for name in bindings:
+        if name in CONSTANTS:
+            raise UsageError("%s is a constant and cannot be bound" % name)
+    warnings = ["%s is bound but the program never reads it" % name
+                for name in bindings if name not in g.inputs]
+    if wrt is None:
+        return list(cone.inputs), warnings
+    bad = [w for w in wrt if w not in g.inputs]
+    if bad:
+        raise UsageError("--wrt: %s %s not an input of the program (inputs: %s)" % (
+            ", ".join(bad), "is" if len(bad) == 1 else "are", ", ".join(g.inputs) or "none"))
+    return list(dict.fromkeys(wrt)), warnings
+
+
+def evaluate(program, bindings: Dict[str, float], wrt: Optional[List[str]] = None,
+             nonfinite: bool = False) -> Result:
+    """Forward and backward passes of `program` at `bindings` (name -> float)."""
+    with no_gc():
+        g, _ = program.graph.cone(program.output)
+        wrt, warnings = check_bindings(program, g, bindings, wrt)
+        missing = [name for name in g.inputs if name not in bindings]
+        if missing:
+            raise CgraphError("unbound input%s: %s (bind %s as NAME=VALUE)" % (
+                "" if len(missing) == 1 else "s", ", ".join(missing),
+                "it" if len(missing) == 1 else "each"))
+        values = forward(g, bindings, nonfinite)
+        grads = backward(g, values, nonfinite)
+        return Result(program, g, values, grads, wrt, warnings)
+
+
+# ---- forward ----------------------------------------------------------------
+
+def forward(g, bindings, nonfinite=False):
+    """Every node's value, inputs first: one loop up the tape."""
+    n = len(g.ops)
+    v = [0.0] * n
+    for i, op in enumerate(g.ops):
+        if op == CONST:
+            v[i] = g.attr[i]
+        elif op == VAR:
+            x = v[i] = float(bindings[g.attr[i]])
+            if not nonfinite and not math.isfinite(x):
+                raise _domain_error(g, v, i, None)
+    code = g.fcode
+    start = 0
+    while True:
+        o = -1
+        try:
+            for o, f, a, b in (code if start == 0 else code[start:]):
+                if b >= 0:
+                    v[o] = f(v[a], v[b])
+                elif b == UNARY:
+                    v[o] = f(v[a])
+                else:
+                    v[o] = f([v[j] for j in a])
+            break
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            if not nonfinite:
+                raise _domain_error(g, v, o, exc) from None
+            v[o] = _ieee_value(g, v, o)
+            start = next(k for k, c in enumerate(code) if c[0] == o) + 1
+    if not nonfinite and not all(map(math.isfinite, v)):
+        o = next(i for i, x in enumerate(v) if not math.isfinite(x))
+        raise _domain_error(g, v, o, OverflowError())
+    return v
+
+
+def _ieee_value(g, v, o):
+    import numpy as np
+    p = PRIMITIVES[g.ops[o]]
+    xs = [np.float64(v[a]) for a in g.args[o]]
+    with np.errstate(all="ignore"):
+        r = p.vf(np, xs) if p.arity == VARIADIC else p.vf(np, *xs)
+    return float(r)
+
+
+# ---- backward ---------------------------------------------------------------
+
+def backward(g, v, nonfinite=False, seed=1.0):
+    """Every node's gradient of the output (the last node): the output's is `seed`,
+    and each node adds upstream * local derivative to its inputs' gradients, one
+    loop down the tape. Nodes that depend on no input are skipped (grad None)."""
+    n = len(g.ops)
+    gr = [0.0] * n
+    if n:
+        gr[-1] = seed
+    code = g.bcode
+    start = len(code)
+    while True:
+        o = -1
+        try:
+            for o, k, df, a, b in reversed(code[:start]) if start < len(code) else reversed(code):
+                u = gr[o]
+                if k == K_PRODUCT:
+                    gr[a] += u * v[b]
+                    gr[b] += u * v[a]
+                elif k == K_LINEAR:
+                    if b == UNARY:
+                        gr[a] += u * df[0]
+                    else:
+                        gr[a] += u * df[0]
+                        gr[b] += u * df[1]
+                elif k == K_UNARY:
+                    gr[a] += u * df(v[a], v[o])
+                elif k == K_BINARY:
+                    da, db = df(v[a], v[b], v[o])
+                    gr[a] += u * da
+                    gr[b] += u * db
+                else:
+                    for j, d in zip(a, df([v[j] for j in a], v[o])):
+                        gr[j] += u * d
+            break
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            if not nonfinite:
+                raise _derivative_error(g, v, o, exc) from None
+            _ieee_backward(g, v, gr, o)
+            start = next(k for k, c in enumerate(code) if c[0] == o)
+    dep = g.depends
+    if not nonfinite and not all(map(math.isfinite, gr)):
+        # (a constant's gradient may be nan, as of 2 in (-2)^2: it is not reported)
+        bad = [i for i in range(n) if dep[i] and not math.isfinite(gr[i])]
+        if bad:
+            raise _gradient_error(g, v, gr, bad[-1])
+    return [gr[i] if dep[i] else None for i in range(n)]
+
+
+def _ieee_backward(g, v, gr, o):
+    import numpy as np
+    p = PRIMITIVES[g.ops[o]]
+    args = g.args[o]
+    xs = [np.float64(v[a]) for a in args]
+    with np.errstate(all="ignore"):
+        if p.arity == VARIADIC:
+            ds = p.vdf(np, xs, np.float64(v[o]))
+        elif p.arity == 1:
+            ds = [p.vdf(np, xs[0], np.float64(v[o]))]
+        else:
+            ds = p.vdf(np, xs[0], xs[1], np.float64(v[o]))
+        for a, d in zip(args, ds):
+            gr[a] += float(gr[o] * d)
+
+
+# ---- messages ---------------------------------------------------------------
+
+def _at(g, v, o, texts):
+    """`x - 1 = -2, y = 3`: the values of node o's inputs that are not plain numbers."""
+    parts = ["%s = %s" % (texts[a], fmt(v[a])) for a in dict.fromkeys(g.args[o]) if g.ops[a] != CONST]
+    return (" at " + ", ".join(parts)) if parts else ""
+
+
+_HINT = " (--nonfinite lets inf and nan through)"
+
+
+def _domain_error(g, v, o, exc):
+    texts = g.exprs(upto=o)
+    if exc is None or g.ops[o] == VAR:
+        return CgraphError("input %s = %s is not finite%s" % (texts[o], fmt(v[o]), _HINT))
+    if isinstance(exc, OverflowError):
+        what = "overflows (beyond the largest double, about 1.8e308)"
+    elif isinstance(exc, ZeroDivisionError):
+        what = "divides by zero"
+    else:
+        what = "is undefined"
+    return CgraphError("%s %s%s%s" % (texts[o], what, _at(g, v, o, texts), _HINT))
+
+
+def _derivative_error(g, v, o, exc):
+    texts = g.exprs(upto=o)
+    what = "overflows" if isinstance(exc, OverflowError) else "is infinite or undefined"
+    return CgraphError("the derivative of %s %s%s%s" % (texts[o], what, _at(g, v, o, texts), _HINT))
+
+
+def _gradient_error(g, v, gr, bad):
+    texts = g.exprs()
+    users = [u for u in range(bad + 1, len(g.ops)) if bad in g.args[u] and math.isfinite(gr[u])]
+    if users:
+        u = users[0]
+        return CgraphError("the derivative of %s with respect to %s is %s%s%s" % (
+            texts[u], texts[bad], "undefined" if math.isnan(gr[bad]) else "infinite",
+            _at(g, v, u, texts), _HINT))
+    return CgraphError("the gradient of %s is %s%s" % (texts[bad], fmt(gr[bad]), _HINT))

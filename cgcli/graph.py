@@ -1,0 +1,234 @@
+"""The tape: nodes in creation order, which is a topological order.
+
+A node is an operation and the ids of its inputs; ids are list indices and every
+input was created before its use, so the forward pass is one loop up the tape
+and the backward pass one loop down it. Nodes are hash-consed on
+(operation, input ids) and constants on their value, so identical
+subexpressions are one node. A name is bound to a node in an environment;
+rebinding a name (`h = tanh(w*h + x)`) makes the name point at a new node and
+never changes an old one.
+"""
+
+import gc
+import math
+from contextlib import contextmanager
+
+from .numbers import fmt
+from .primitives import PRIMITIVES, PRODUCT, P_ATOM, P_POWER, P_UNARY, VARIADIC
+
+VAR, CONST = "var", "const"
+
+# How the passes run a node; the kinds are read off its primitive's row.
+# forward entries: (node, f, a, b) with b = UNARY for one input, NARY (a = tuple) for many
+UNARY, NARY = -1, -2
+# backward entries: (node, kind, df, a, b)
+K_LINEAR, K_PRODUCT, K_UNARY, K_BINARY, K_NARY = range(5)
+MAX_INLINE = 48  # longer subexpressions are written as a reference (#id) inside their users
+
+
+@contextmanager
+def no_gc():
+    """Building and running a tape allocates millions of acyclic tuples; the cyclic
+    garbage collector would rescan them all again and again (3-5x slower)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class Graph:
+    """A tape of nodes. `ops[i]`, `args[i]` (input ids) and `attr[i]` (the
+    variable's name or the constant's value) describe node i."""
+
+    def __init__(self):
+        self.ops = []
+        self.args = []
+        self.attr = []
+        self.names = []  # the first program name bound to the node, or None
+        self.depends = []  # True when the node depends on an input (so it has a gradient)
+        self._ids = {}
+        self.env = {}  # program name -> node id (the newest binding)
+        self.inputs = {}  # input name -> var node id, in order of first read
+        self.bindings = []  # (name, node id) per assignment, in program order
+        self.fcode = []  # forward entries, one per operation node, in tape order
+        self.bcode = []  # backward entries for the operation nodes that depend on an input
+
+    def __len__(self):
+        return len(self.ops)
+
+    def _new(self, key, op, args, attr, depends):
+        i = len(self.ops)
+        self.ops.append(op)
+        self.args.append(args)
+        self.attr.append(attr)
+        self.names.append(None)
+        self.depends.append(depends)
+        self._ids[key] = i
+        return i
+
+    def var(self, name):
+        i = self._ids.get((VAR, name))
+        if i is None:
+            i = self._new((VAR, name), VAR, (), name, True)
+            self.names[i] = name
+            self.inputs[name] = i
+        return i
+
+    def const(self, value, name=None):
+        value = float(value)
+        key = (CONST, value if value else repr(value), name)
+        i = self._ids.get(key)
+        if i is None:
+            i = self._new(key, CONST, (), value, False)
+            self.names[i] = name
+        return i
+
+    def apply(self, op, *args):
+        key = (op,) + args
+        i = self._ids.get(key)
+        if i is None:
+            dep = self.depends
+            d = any(dep[a] for a in args)
+            i = self._new(key, op, args, None, d)
+            self._code(i, op, args, d)
+        return i
+
+    def _code(self, i, op, args, depends):
+        p = PRIMITIVES[op]
+        if p.arity == VARIADIC:
+            a, b, k = args, NARY, K_NARY
+        elif p.arity == 1:
+            a, b, k = args[0], UNARY, K_UNARY
+        else:
+            (a, b), k = args, K_BINARY
+        self.fcode.append((i, p.f, a, b))
+        if depends:
+            df = p.df
+            if df is PRODUCT:
+                k = K_PRODUCT
+            elif isinstance(df, tuple):
+                k = K_LINEAR
+            self.bcode.append((i, k, df, a, b))
+
+    # ---- the environment ---------------------------------------------------
+
+    def lookup(self, name):
+        """The node a name reads: its newest binding, else an input."""
+        i = self.env.get(name)
+        return self.var(name) if i is None else i
+
+    def bind(self, name, i):
+        if self.ops[i] == CONST and self.names[i] != name:
+            # `w = 0.5` makes a constant of its own, so a literal 0.5 elsewhere is not shown as w.
+            i = self.const(self.attr[i], name)
+        elif self.names[i] is None:
+            self.names[i] = name
+        self.env[name] = i
+        self.bindings.append((name, i))
+        return i
+
+    # ---- views -------------------------------------------------------------
+
+    def cone(self, out):
+        """The subgraph the node `out` depends on, renumbered in the same order.
+
+        Returns (graph, old ids): ids stay increasing, so the order is still topological.
+        """
+        n = out + 1
+        keep = [False] * n
+        keep[out] = True
+        args = self.args
+        for i in range(out, -1, -1):
+            if keep[i]:
+                for a in args[i]:
+                    keep[a] = True
+        old = [i for i in range(n) if keep[i]]
+        if len(old) == len(self.ops):
+            return self, old
+        new_id = {}
+        g = Graph()
+        for o in old:
+            op = self.ops[o]
+            if op == VAR:
+                k = g.var(self.attr[o])
+            elif op == CONST:
+                k = g.const(self.attr[o], self.names[o])
+            else:
+                k = g.apply(op, *[new_id[a] for a in args[o]])
+                g.names[k] = self.names[o]
+            new_id[o] = k
+        g.env = {name: new_id[i] for name, i in self.env.items() if i in new_id}
+        g.bindings = [(name, new_id[i]) for name, i in self.bindings if i in new_id]
+        return g, old
+
+    def display_names(self):
+        """Per node the name to show: a name bound more than once gets a version (`h@2`)."""
+        count = {}
+        for name, _ in self.bindings:
+            count[name] = count.get(name, 0) + 1
+        for name in self.inputs:
+            count[name] = count.get(name, 0) + 1
+        version = {}
+        shown = list(self.names)
+        for name, i in self.bindings:
+            if self.names[i] == name and count[name] > 1 and self.ops[i] != VAR:
+                version[name] = version.get(name, 0) + 1
+                shown[i] = "%s@%d" % (name, version[name])
+        return shown
+
+    def exprs(self, upto=None):
+        """Per node its expression as text, its inputs written by name where they
+        have one. Built bottom-up in one loop (no recursion); a subexpression
+        longer than MAX_INLINE is written as `#id`, so text stays linear in size."""
+        n = len(self.ops) if upto is None else upto + 1
+        shown = self.display_names()
+        text = []
+        ref = []  # (text, precedence) that a user of node i writes for it
+        ops, args, attr = self.ops, self.args, self.attr
+        for i in range(n):
+            op = ops[i]
+            if op == VAR:
+                t, p = attr[i], P_ATOM
+            elif op == CONST:
+                t = _const_text(attr[i])
+                p = P_UNARY if t.startswith("-") else P_ATOM
+            else:
+                t, p = write(op, [ref[a] for a in args[i]])
+            text.append(t)
+            if shown[i] is not None:
+                ref.append((shown[i], P_ATOM))
+            elif len(t) > MAX_INLINE:
+                ref.append(("#%d" % i, P_ATOM))
+            else:
+                ref.append((t, p))
+        return text
+
+
+def _const_text(v):
+    for name, c in (("pi", math.pi), ("e", math.e)):
+        if v == c:
+            return name
+    return fmt(v)
+
+
+def write(op, operands):
+    """Write `op` applied to operands, each (text, precedence), with the fewest
+    parentheses that parse back to the same tree. Returns (text, precedence)."""
+    prim = PRIMITIVES[op]
+    sym, p = prim.symbol, prim.prec
+    if sym is None:
+        return "%s(%s)" % (op, ", ".join(t for t, _ in operands)), P_ATOM
+    if len(operands) == 1:
+        t, q = operands[0]
+        return sym + (t if q > p else "(%s)" % t), p
+    (a, pa), (b, pb) = operands
+    if p == P_POWER:  # right-associative: a^(b^c) needs none, (a^b)^c does
+        left = a if pa > p else "(%s)" % a
+        right = b if pb >= P_UNARY else "(%s)" % b
+        return "%s^%s" % (left, right), p
+    left = a if pa >= p else "(%s)" % a
+    right = b if pb > p else "(%s)" % b
+    return "%s %s %s" % (left, sym, right), p

@@ -1,0 +1,273 @@
+"""From program text to a graph, in one LALR pass.
+
+The grammar is `grammar/cgraph.lark`, shipped inside the package. Parsing uses
+Lark's LALR(1) parser with the transformer passed to it, so each rule's callback
+adds its node to the tape as the parser reduces it: no parse tree is built, and
+the parser's own stack (not Python's) carries nesting depth.
+
+To keep start-up fast the parser is Lark's generated stand-alone module
+(`_parser.py`, made from the grammar by `python -m cgcli.parse --regenerate`);
+its recorded checksum of the grammar is compared with the grammar file at load,
+and if they differ (the grammar was edited) Lark itself builds the parser.
+"""
+
+import os
+import zlib
+
+from .errors import CgraphError, UsageError
+from .graph import CONST, Graph, no_gc
+from .primitives import CONSTANTS, FUNCTIONS, VARIADIC
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def grammar_path():
+    """The grammar inside the installed package, or in the source tree."""
+    for p in (os.path.join(_HERE, "grammar", "cgraph.lark"),
+              os.path.join(os.path.dirname(_HERE), "grammar", "cgraph.lark")):
+        if os.path.exists(p):
+            return p
+    raise CgraphError("cannot find the grammar file cgraph.lark beside the cgcli package", 2)
+
+
+class Program:
+    """A parsed program: its graph, the output node and the output's name (None for a bare expression)."""
+
+    def __init__(self, graph, output, output_name, source):
+        self.graph = graph
+        self.output = output
+        self.output_name = output_name
+        self.source = source
+
+    def select(self, name):
+        """The same program with `name`'s newest value as the output (--output NAME)."""
+        g = self.graph
+        if name in g.env:
+            return Program(g, g.env[name], name, self.source)
+        if name in g.inputs:
+            return Program(g, g.inputs[name], name, self.source)
+        known = sorted(set(g.env) | set(g.inputs))
+        raise UsageError("--output: the program has no name %r (names: %s)" % (name, ", ".join(known) or "none"))
+
+
+class _Builder:
+    """The transformer: Lark calls one method per reduced rule with its children.
+    Every method returns a node id (statements return (name, id))."""
+
+    def __init__(self):
+        self.g = Graph()
+        self.text = ""
+
+    # statements
+    def start(self, stmts):
+        return stmts
+
+    def assign(self, c):
+        tok, node = c
+        if tok in CONSTANTS:
+            raise _error_at(self.text, tok, "%s is a constant and cannot be assigned" % tok)
+        return tok, self.g.bind(str(tok), node)
+
+    def expr_stmt(self, c):
+        return None, c[0]
+
+    # operators
+    def add(self, c):
+        return self.g.apply("add", c[0], c[1])
+
+    def sub(self, c):
+        return self.g.apply("sub", c[0], c[1])
+
+    def mul(self, c):
+        return self.g.apply("mul", c[0], c[1])
+
+    def div(self, c):
+        return self.g.apply("div", c[0], c[1])
+
+    def pow(self, c):
+        return self.g.apply("pow", c[0], c[1])
+
+    def neg(self, c):
+        g = self.g
+        a = c[0]
+        if g.ops[a] == CONST and g.names[a] is None:  # -3 is the number -3
+            return g.const(-g.attr[a])
+        return g.apply("neg", a)
+
+    def pos(self, c):
+        return c[0]
+
+    # atoms
+    def number(self, c):
+        return self.g.const(float(c[0]))
+
+    def name(self, c):
+        name = str(c[0])
+        g = self.g
+        if name in g.env:
+            return g.env[name]
+        if name in CONSTANTS:
+            return g.const(CONSTANTS[name])
+        return g.var(name)
+
+    def call(self, c):
+        tok = c[0]
+        args = [a for a in c[1:] if a is not None]
+        prim = FUNCTIONS.get(str(tok))
+        if prim is None:
+            import difflib
+            close = difflib.get_close_matches(str(tok), sorted(FUNCTIONS), n=4, cutoff=0.6)
+            hint = ("did you mean %s?" % ", ".join(close)) if close else \
+                "known functions: %s" % ", ".join(sorted(FUNCTIONS))
+            raise _error_at(self.text, tok, "unknown function %r" % str(tok), " (%s)" % hint)
+        if prim.arity == VARIADIC:
+            if not args:
+                raise _error_at(self.text, tok, "%s takes at least 1 argument, got 0" % tok)
+        elif len(args) != prim.arity:
+            raise _error_at(self.text, tok, "%s takes %d argument%s, got %d"
+                            % (tok, prim.arity, "" if prim.arity == 1 else "s", len(args)))
+        return self.g.apply(prim.name, *args)
+
+
+_BUILDER = _Builder()
+_PARSER = None
+_UNEXPECTED = ()
+
+
+def _load():
+    global _PARSER, _UNEXPECTED
+    with open(grammar_path(), "rb") as fh:
+        grammar = fh.read()
+    from . import _parser as standalone
+    if zlib.crc32(grammar) == standalone.GRAMMAR_CRC32:
+        _PARSER = standalone.Lark_StandAlone(transformer=_BUILDER)
+        _UNEXPECTED = (standalone.UnexpectedInput,)
+    else:  # the grammar was edited after _parser.py was generated
+        import lark
+        _PARSER = lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="basic", transformer=_BUILDER)
+        _UNEXPECTED = (lark.exceptions.UnexpectedInput,)
+
+
+def parse_program(text):
+    """Parse program text into a Program. Raises CgraphError (status 2) on a syntax error."""
+    if _PARSER is None:
+        _load()
+    b = _BUILDER
+    b.g = g = Graph()
+    b.text = text
+    try:
+        with no_gc():
+            stmts = _PARSER.parse(text)
+    except _UNEXPECTED as e:
+        raise _syntax_error(text, e) from None
+    except RecursionError:  # not expected: nothing here recurses on depth
+        raise CgraphError("the program is nested too deeply", 2) from None
+    finally:
+        b.g = None
+        b.text = ""
+    if not stmts:
+        raise UsageError("empty program: nothing to evaluate")
+    name, out = stmts[-1]
+    return Program(g, out, None if name is None else str(name), text)
+
+
+# ---- syntax errors ----------------------------------------------------------
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
+    "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "CIRCUMFLEX": "'^'", "COMMA": "','",
+    "EQUAL": "'='", "_SEP": "a new line or ';'", "$END": "the end",
+}
+
+
+def _caret(text, line, column):
+    lines = text.split("\n")
+    src = lines[line - 1] if 0 < line <= len(lines) else ""
+    src = src.replace("\t", " ").rstrip("\r")
+    return "  %s\n  %s^" % (src, " " * (column - 1))
+
+
+def _where(text, line, column):
+    multi = "\n" in text.rstrip("\n")
+    return ("line %d, column %d" % (line, column)) if multi else ("column %d" % column)
+
+
+def _error_at(text, tok, message, hint=""):
+    line, col = getattr(tok, "line", 1) or 1, getattr(tok, "column", 1) or 1
+    return UsageError("%s at %s%s\n%s" % (message, _where(text, line, col), hint, _caret(text, line, col)))
+
+
+def _syntax_error(text, e):
+    kind = type(e).__name__
+    line, col = getattr(e, "line", -1), getattr(e, "column", -1)
+    tok = getattr(e, "token", None)
+    if line is None or line < 1 or (tok is not None and tok.type == "$END"):  # the end of the text
+        lines = text.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+    if kind == "UnexpectedCharacters":
+        what = "unexpected character %r" % text[e.pos_in_stream]
+    else:
+        tok = getattr(e, "token", None)
+        if tok is None or tok.type == "$END":
+            what = "unexpected end of input"
+        elif tok.type == "_SEP":
+            what = "unexpected end of statement"
+        else:
+            what = "unexpected %r" % str(tok)
+        expected = sorted({_TOKEN_WORDS.get(t, repr(t)) for t in getattr(e, "expected", ()) or ()})
+        hint = _missing_operator(text, tok) if tok is not None else None
+        if hint:
+            what += " (%s)" % hint
+        elif expected:
+            what += " (expected %s)" % _or(expected)
+    return UsageError("syntax error at %s: %s\n%s" % (_where(text, line, col), what, _caret(text, line, col)))
+
+
+def _or(words):
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _missing_operator(text, tok):
+    """`2x`, `x y`, `(a)(b)`: two operands side by side. Suggest the `*` (or a call)."""
+    if tok.type not in ("NAME", "NUMBER", "LPAR"):
+        return None
+    start = tok.start_pos
+    before = text[:start].rstrip()
+    if not before:
+        return None
+    import re
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|\))$", before)
+    if not m:
+        return None
+    prev = m.group(0)
+    if prev in FUNCTIONS and tok.type != "LPAR":
+        return "a call needs parentheses: write %s(%s)" % (prev, tok)
+    now = "(" if tok.type == "LPAR" else str(tok)
+    return "no implicit multiplication: write %s*%s" % (prev, now)
+
+
+# ---- regenerating the stand-alone parser --------------------------------------
+
+def regenerate(out_path=None):
+    """Write _parser.py from the grammar with Lark's stand-alone generator."""
+    import io
+    import lark
+    from lark.tools.standalone import gen_standalone
+    with open(grammar_path(), "rb") as fh:
+        grammar = fh.read()
+    buf = io.StringIO()
+    gen_standalone(lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="basic"), out=buf)
+    code = ("# Generated by `python -m cgcli.parse --regenerate` from grammar/cgraph.lark: do not edit.\n"
+            "GRAMMAR_CRC32 = 0x%08x\n" % zlib.crc32(grammar)) + buf.getvalue()
+    out_path = out_path or os.path.join(_HERE, "_parser.py")
+    with open(out_path, "w") as fh:
+        fh.write(code)
+    return out_path
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--regenerate"]:
+        print(regenerate())
+    else:
+        sys.exit("usage: python -m cgcli.parse --regenerate")

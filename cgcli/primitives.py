@@ -1,0 +1,195 @@
+"""The table of primitives: one row per operation.
+
+A row gives the operation's arity, its forward function, its local derivatives
+(the partials of the output with respect to each input, reusing the output where
+that is cheaper: exp' = exp, tanh' = 1 - tanh^2), the same two for whole numpy
+columns, and how it is written. Adding an operation is adding one row.
+
+Scalar rows use `math`, so a domain error raises (ValueError, ZeroDivisionError,
+OverflowError) and the evaluator can name the node. Vector rows take the numpy
+module as their first argument and follow IEEE-754 (inf and nan flow through);
+they also give `--nonfinite` its values when a scalar row raises.
+
+Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, tied min/max arguments share
+the gradient equally, 0^0 = 1 with a base gradient of 0, and the exponent's
+gradient of 0^y is 0 for y >= 0.
+"""
+
+import math
+import operator
+from typing import Callable, NamedTuple, Optional
+
+VARIADIC = -1
+PRODUCT = "product"  # d(x*y)/dx = y, d(x*y)/dy = x
+
+# Precedence for writing expressions back: higher binds tighter.
+P_SUM, P_PRODUCT, P_UNARY, P_POWER, P_ATOM = 1, 2, 3, 4, 5
+
+
+class Primitive(NamedTuple):
+    name: str
+    arity: int  # 1, 2 or VARIADIC
+    f: Callable  # scalar forward
+    # Scalar local derivatives: unary (x, out) -> d; binary (x, y, out) -> (dx, dy);
+    # variadic (xs, out) -> [d]. Two shapes the backward loop runs without a call:
+    # a tuple of constant partials (a linear operation), and PRODUCT (each
+    # input's partial is the other input).
+    df: object
+    vf: Callable  # numpy forward: (np, *args)
+    vdf: Callable  # numpy local derivatives: (np, *args, out), shaped as df
+    symbol: Optional[str] = None  # infix or prefix operator; None for a call
+    prec: int = P_ATOM
+
+
+# ---- named helpers for the kinks -------------------------------------------
+
+def _step(x):
+    """relu'(x): 1 where x > 0, else 0 (PyTorch: relu'(0) = 0)."""
+    return 1.0 if x > 0 else 0.0
+
+
+def _sign(x):
+    """abs'(x): -1, 0 or 1 (PyTorch: abs'(0) = 0)."""
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def _pow(x, y):
+    # math.pow raises for 0^-1 (ValueError), (-8)^(1/3) (ValueError) and
+    # overflow (OverflowError); the ** operator would return a complex or raise
+    # ZeroDivisionError instead.
+    return math.pow(x, y)
+
+
+def _dpow(x, y, out):
+    """Partials of x^y with PyTorch's guards at 0: d/dx is 0 where y = 0, and
+    d/dy is 0 where x = 0 and y >= 0. For x < 0, d/dy has no real value (nan);
+    it matters only when the exponent depends on an input."""
+    if x == 0:
+        dx = 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else math.inf)
+        dy = 0.0 if y >= 0 else math.nan
+    else:
+        dx = 0.0 if y == 0 else y * math.pow(x, y - 1)
+        dy = out * math.log(x) if x > 0 else math.nan
+    return dx, dy
+
+
+def _vdpow(np, x, y, out):
+    dx = np.where(y == 0, 0.0, y * np.power(x, y - 1))
+    dy = np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+    return dx, dy
+
+
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _vsigmoid(np, x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _softplus(x):
+    return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
+
+
+def _relu(x):
+    return x if x > 0 else 0.0
+
+
+def _tied(xs, out):
+    """Share the gradient equally among the arguments equal to the result (min/max ties)."""
+    n = 0
+    for v in xs:
+        if v == out:
+            n += 1
+    share = 1.0 / n if n else 0.0
+    return [share if v == out else 0.0 for v in xs]
+
+
+def _vtied(np, xs, out):
+    hits = [x == out for x in xs]
+    n = sum(h.astype(float) for h in hits)
+    return [np.where(h, 1.0 / n, 0.0) for h in hits]
+
+
+def _vmin(np, xs):
+    r = xs[0]
+    for x in xs[1:]:
+        r = np.minimum(r, x)
+    return r
+
+
+def _vmax(np, xs):
+    r = xs[0]
+    for x in xs[1:]:
+        r = np.maximum(r, x)
+    return r
+
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+_ROWS = [
+    # name, arity, forward, local derivatives, numpy forward, numpy local derivatives, symbol, precedence
+    Primitive("add", 2, operator.add, (1.0, 1.0),
+              lambda np, x, y: x + y, lambda np, x, y, o: (1.0, 1.0), "+", P_SUM),
+    Primitive("sub", 2, operator.sub, (1.0, -1.0),
+              lambda np, x, y: x - y, lambda np, x, y, o: (1.0, -1.0), "-", P_SUM),
+    Primitive("mul", 2, operator.mul, PRODUCT,
+              lambda np, x, y: x * y, lambda np, x, y, o: (y, x), "*", P_PRODUCT),
+    Primitive("div", 2, operator.truediv, lambda x, y, o: (1.0 / y, -o / y),
+              lambda np, x, y: x / y, lambda np, x, y, o: (1.0 / y, -o / y), "/", P_PRODUCT),
+    Primitive("neg", 1, operator.neg, (-1.0,),
+              lambda np, x: -x, lambda np, x, o: -1.0, "-", P_UNARY),
+    Primitive("pow", 2, _pow, _dpow,
+              lambda np, x, y: np.power(x, y), _vdpow, "^", P_POWER),
+    Primitive("exp", 1, math.exp, lambda x, o: o,
+              lambda np, x: np.exp(x), lambda np, x, o: o),
+    Primitive("log", 1, math.log, lambda x, o: 1.0 / x,
+              lambda np, x: np.log(x), lambda np, x, o: 1.0 / x),
+    Primitive("log2", 1, math.log2, lambda x, o: 1.0 / (x * LN2),
+              lambda np, x: np.log2(x), lambda np, x, o: 1.0 / (x * LN2)),
+    Primitive("log10", 1, math.log10, lambda x, o: 1.0 / (x * LN10),
+              lambda np, x: np.log10(x), lambda np, x, o: 1.0 / (x * LN10)),
+    Primitive("sqrt", 1, math.sqrt, lambda x, o: 0.5 / o,
+              lambda np, x: np.sqrt(x), lambda np, x, o: 0.5 / o),
+    Primitive("sin", 1, math.sin, lambda x, o: math.cos(x),
+              lambda np, x: np.sin(x), lambda np, x, o: np.cos(x)),
+    Primitive("cos", 1, math.cos, lambda x, o: -math.sin(x),
+              lambda np, x: np.cos(x), lambda np, x, o: -np.sin(x)),
+    Primitive("tan", 1, math.tan, lambda x, o: 1.0 + o * o,
+              lambda np, x: np.tan(x), lambda np, x, o: 1.0 + o * o),
+    Primitive("asin", 1, math.asin, lambda x, o: 1.0 / math.sqrt(1.0 - x * x),
+              lambda np, x: np.arcsin(x), lambda np, x, o: 1.0 / np.sqrt(1.0 - x * x)),
+    Primitive("acos", 1, math.acos, lambda x, o: -1.0 / math.sqrt(1.0 - x * x),
+              lambda np, x: np.arccos(x), lambda np, x, o: -1.0 / np.sqrt(1.0 - x * x)),
+    Primitive("atan", 1, math.atan, lambda x, o: 1.0 / (1.0 + x * x),
+              lambda np, x: np.arctan(x), lambda np, x, o: 1.0 / (1.0 + x * x)),
+    Primitive("sinh", 1, math.sinh, lambda x, o: math.cosh(x),
+              lambda np, x: np.sinh(x), lambda np, x, o: np.cosh(x)),
+    Primitive("cosh", 1, math.cosh, lambda x, o: math.sinh(x),
+              lambda np, x: np.cosh(x), lambda np, x, o: np.sinh(x)),
+    Primitive("tanh", 1, math.tanh, lambda x, o: 1.0 - o * o,
+              lambda np, x: np.tanh(x), lambda np, x, o: 1.0 - o * o),
+    Primitive("sigmoid", 1, _sigmoid, lambda x, o: o * (1.0 - o),
+              _vsigmoid, lambda np, x, o: o * (1.0 - o)),
+    Primitive("relu", 1, _relu, lambda x, o: _step(x),
+              lambda np, x: np.maximum(x, 0.0), lambda np, x, o: (x > 0).astype(float)),
+    Primitive("softplus", 1, _softplus, lambda x, o: _sigmoid(x),
+              lambda np, x: np.logaddexp(0.0, x), lambda np, x, o: _vsigmoid(np, x)),
+    Primitive("abs", 1, abs, lambda x, o: _sign(x),
+              lambda np, x: np.abs(x), lambda np, x, o: np.sign(x)),
+    Primitive("min", VARIADIC, min, _tied, _vmin, _vtied),
+    Primitive("max", VARIADIC, max, _tied, _vmax, _vtied),
+]
+
+PRIMITIVES = {p.name: p for p in _ROWS}
+
+# Names a program can call: every row but the operators, plus pow(a, b) for a ^ b.
+FUNCTIONS = {p.name: p for p in _ROWS if p.symbol is None}
+FUNCTIONS["pow"] = PRIMITIVES["pow"]
+
+CONSTANTS = {"pi": math.pi, "e": math.e}
