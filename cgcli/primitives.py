@@ -57,6 +57,8 @@ def _pow(x, y):
     # math.pow raises for 0^-1 (ValueError), (-8)^(1/3) (ValueError) and
     # overflow (OverflowError); the ** operator would return a complex or raise
     # ZeroDivisionError instead.
+    if x == 0 and y < 0:
+        raise ZeroDivisionError("0 to a negative power")
     return math.pow(x, y)
 
 

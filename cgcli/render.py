@@ -24,10 +24,10 @@ def _label(result):
 # ---- plain ------------------------------------------------------------------
 
 def plain(result, out, summary=False):
-    """Tab-separated, no colour: a header line, then a line per node (or, with
-    summary, `value` and a `grad_NAME` line per reported input)."""
+    """Tab-separated, no colour: a header line, then a line per node; with
+    summary, `value<TAB>v` and a `grad_NAME<TAB>g` line per reported input."""
     if summary:
-        lines = ["name\tvalue", "value\t%s" % fmt(result.value)]
+        lines = ["value\t%s" % fmt(result.value)]
         lines += ["grad_%s\t%s" % (k, fmt(v)) for k, v in result.gradients.items()]
     else:
         lines = ["id\tname\texpr\top\tvalue\tgrad"]
