@@ -59,6 +59,11 @@ def _stderr(text):
 
 
 def main(argv=None):
+    """The `cgraph` command. A closed pipe (`cgraph ... | head`) ends the process
+    the way it ends other Unix tools: by SIGPIPE, silently."""
+    import signal
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     cli.main(args=argv, prog_name="cgraph")
 
 
@@ -177,20 +182,38 @@ Examples:
   cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
   cgraph eval -f samples/neuron.cg --bind samples/neuron.json --summary
   echo "sin(x)^2 + cos(x)^2" | cgraph eval -f - x=0.7 --format tree
-  cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)""")
+  cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
+  cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
+  cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)""")
 @program_options
-@click.option("--format", "fmt_", type=click.Choice(["table", "tree", "plain", "json"]),
-              help="Output format (default: table on a terminal, plain otherwise).")
+@click.option("--format", "fmt_", type=click.Choice(["table", "tree", "plain", "json", "csv", "jsonl"]),
+              help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise).")
 @click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits in table and tree (plain and json are exact).")
+              help="Significant digits in table and tree (the other formats are exact).")
 @click.option("--summary", is_flag=True,
               help="Only the output's value and the inputs' gradients (JSON: empty nodes).")
-def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, summary):
+@click.option("--data", "data", metavar="ROWS",
+              help='Evaluate once per row of ROWS, a CSV file with a header or JSON Lines ("-": stdin).')
+@click.option("--data-format", type=click.Choice(["csv", "jsonl"]),
+              help="The format of ROWS (default: by its extension, else by its first line).")
+@click.option("--lines", is_flag=True,
+              help="Each non-empty line of -f FILE is its own expression: one record per line.")
+@click.option("--skip-bad-rows", is_flag=True,
+              help="Report a bad row or line on stderr and go on (the exit status is still 1).")
+def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, summary, data, data_format,
+             lines, skip_bad_rows):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
-    newlines or ";". Bind every input as NAME=VALUE.
+    newlines or ";". Bind every input as NAME=VALUE. With --data, the program is
+    evaluated once per row of a data file; with --lines, once per line of FILE.
     """
+    if data is not None or lines:
+        return _records(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, data,
+                        data_format, lines, skip_bad_rows)
+    if fmt_ in ("csv", "jsonl"):
+        raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
+                         % fmt_)
     from .evaluate import evaluate
     from . import render
     prog, words = load_program(args, file, output)
@@ -208,3 +231,75 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
     else:
         render.table(result, out, precision, summary)
     out.flush()
+
+
+def _records(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, data, data_format, lines,
+             skip_bad_rows):
+    """--data and --lines: stream one record per row or line, a chunk at a time."""
+    from . import render, rows
+    if data is not None and lines:
+        raise UsageError("--data and --lines do not go together")
+    if fmt_ in ("json", "tree"):
+        raise UsageError("--format %s shows one evaluation; with --data or --lines use csv, jsonl, plain or table"
+                         % fmt_)
+    if fmt_ is None:
+        fmt_ = "table" if sys.stdout.isatty() else "csv"
+    skipped = []
+
+    def on_bad(message):
+        skipped.append(message)
+        _stderr("error: %s (skipped)" % message)
+
+    wrt = split_names(wrt)
+    if lines:
+        if file is None:
+            raise UsageError("--lines reads the expressions from -f FILE (\"-\" for standard input)")
+        bindings = parse_bindings(list(args), bind_file)
+        src = _open_text(file)
+        names = list(dict.fromkeys(wrt)) if wrt else list(bindings)
+        records = rows.evaluate_lines(src, "<stdin>" if file == "-" else file, bindings, wrt, nonfinite,
+                                      skip_bad_rows, on_bad)
+        head = ["line", "expr"]
+    else:
+        prog, words = load_program(args, file, output)
+        if data == "-" and file == "-":
+            raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
+        bindings = parse_bindings(words, bind_file)
+        source = rows.open_rows(_open_text(data), "<stdin>" if data == "-" else data, data_format)
+        names, warnings = _row_names(prog, source, bindings, wrt)
+        warn(warnings)
+        records = rows.evaluate_rows(prog, source, bindings, wrt, nonfinite, skip_bad_rows, on_bad)
+        head = source.columns
+    writer = render.record_writer(fmt_, sys.stdout, precision)
+    writer.start(head, names)
+    total = 0
+    for rec in records:
+        writer.write(rec)
+        sys.stdout.flush()
+        total += len(rec.lines)
+    writer.end()
+    if skipped:
+        what = "line" if lines else "row"
+        raise CgraphError("skipped %d bad %s%s of %d" % (len(skipped), what, "" if len(skipped) == 1 else "s",
+                                                         total))
+
+
+def _row_names(prog, source, bindings, wrt):
+    """The gradients a record reports, and warnings for columns and bindings the program never reads."""
+    from .evaluate import check_bindings
+    cone, _ = prog.graph.cone(prog.output)
+    names, warnings = check_bindings(prog, cone, bindings, wrt)
+    unread = [c for c in source.columns if c not in prog.graph.inputs]
+    if unread:
+        warnings.append("column%s %s of %s %s not read by the program (passed through)" % (
+            "" if len(unread) == 1 else "s", ", ".join(unread), source.name, "is" if len(unread) == 1 else "are"))
+    return names, warnings
+
+
+def _open_text(path):
+    if path == "-":
+        return sys.stdin
+    try:
+        return open(path, encoding="utf-8", newline="")
+    except OSError as e:
+        raise UsageError("cannot read %s: %s" % (path, e.strerror or e))

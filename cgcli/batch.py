@@ -1,0 +1,81 @@
+"""The passes over whole columns: each node's value is a numpy array (one entry
+per row), so one loop over the tape serves a chunk of rows.
+
+The numpy rows of the primitive table follow IEEE-754: a domain error gives inf
+or nan in that row instead of raising. `bad_rows` finds the rows where a value
+or a gradient is not finite, so that the caller can report them (it re-runs such
+a row through the scalar passes, which name the node and the values).
+"""
+
+from .graph import CONST, VAR
+from .primitives import PRIMITIVES, PRODUCT, VARIADIC
+
+
+def forward(np, g, columns, size):
+    """Values of every node; `columns` maps each input to an array of `size` rows or a float."""
+    v = [None] * len(g.ops)
+    ops, args = g.ops, g.args
+    for i, op in enumerate(ops):
+        if op == CONST:
+            v[i] = g.attr[i]
+        elif op == VAR:
+            v[i] = columns[g.attr[i]]
+        else:
+            p = PRIMITIVES[op]
+            xs = [v[a] for a in args[i]]
+            v[i] = p.vf(np, xs) if p.arity == VARIADIC else p.vf(np, *xs)
+    # a node that depends on no column is a float: give every node its rows
+    return [x if getattr(x, "shape", None) == (size,) else np.full(size, x, dtype=float) for x in v]
+
+
+def backward(np, g, v, size):
+    """Gradients of the output (the last node) for every node that depends on an
+    input; 0.0 or arrays. Nodes that depend on no input get None."""
+    n = len(g.ops)
+    gr = [0.0] * n
+    gr[-1] = np.ones(size)
+    dep = g.depends
+    for i in range(n - 1, -1, -1):
+        op = g.ops[i]
+        if op == VAR or op == CONST or not dep[i]:
+            continue
+        u = gr[i]
+        args = g.args[i]
+        p = PRIMITIVES[op]
+        if p.df is PRODUCT:
+            a, b = args
+            ds = (v[b], v[a])
+        elif isinstance(p.df, tuple):
+            ds = p.df
+        elif p.arity == VARIADIC:
+            ds = p.vdf(np, [v[a] for a in args], v[i])
+        else:
+            ds = p.vdf(np, *[v[a] for a in args], v[i])
+            if p.arity == 1:
+                ds = (ds,)
+        for a, d in zip(args, ds):
+            if dep[a]:
+                gr[a] = gr[a] + u * d
+    return [(x if getattr(x, "shape", None) == (size,) else np.full(size, x, dtype=float)) if dep[i] else None
+            for i, x in enumerate(gr)]
+
+
+def run(g, columns, size):
+    """Forward and backward over `size` rows at once. Returns (values, grads)."""
+    import numpy as np
+    with np.errstate(all="ignore"):
+        v = forward(np, g, columns, size)
+        gr = backward(np, g, v, size)
+    return v, gr
+
+
+def bad_rows(np, values, grads):
+    """A boolean mask of the rows where any value or gradient is not finite."""
+    bad = None
+    for x in values:
+        m = ~np.isfinite(x)
+        bad = m if bad is None else (bad | m)
+    for x in grads:
+        if x is not None:
+            bad |= ~np.isfinite(x)
+    return bad
