@@ -17,7 +17,8 @@ from .errors import CgraphError, UsageError
 from .evaluate import check_bindings, evaluate
 from .numbers import parse_number
 
-CELLS_PER_CHUNK = 4_000_000  # rows per chunk x nodes in the graph, at most
+CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
+MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
 
 
 class Records:
@@ -58,6 +59,15 @@ class _Chunk:
         self.errors = {}  # row index -> message
 
 
+def _sizes(largest, first=64):
+    """Chunk sizes: small at first, so that the first records reach a pipe early
+    (`| head`), then doubling up to `largest`."""
+    n = min(first, largest)
+    while True:
+        yield n
+        n = min(2 * n, largest)
+
+
 class CsvRows:
     """A CSV file with a header line naming the columns."""
 
@@ -75,8 +85,8 @@ class CsvRows:
 
     def chunks(self, size):
         k = len(self.columns)
-        while True:
-            lines = list(itertools.islice(self.fh, size))
+        for n in _sizes(size):
+            lines = list(itertools.islice(self.fh, n))
             if not lines:
                 return
             first = self.line + 1
@@ -139,8 +149,8 @@ class JsonRows:
 
     def chunks(self, size):
         pending = self._pending
-        while True:
-            lines = list(itertools.islice(self.fh, size))
+        for n in _sizes(size):
+            lines = list(itertools.islice(self.fh, n))
             if pending is not None:
                 lines.insert(0, pending)
                 first = self.line
@@ -234,9 +244,8 @@ def _numbers(np, chunk, name, col, source, errors):
 # ---- evaluating ---------------------------------------------------------------
 
 def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
-    """Yield Records, one per chunk of rows. `bindings` (NAME=VALUE) hold for every row."""
-    import numpy as np
-    from . import batch
+    """Check the columns against the program, then return an iterator of Records,
+    one per chunk of rows. `bindings` (NAME=VALUE) hold for every row."""
     g, _ = program.graph.cone(program.output)
     columns = rows.columns
     both = [c for c in columns if c in bindings]
@@ -248,8 +257,15 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad)
+
+
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
+    import numpy as np
+    from . import batch
+    columns = rows.columns
     read = [c for c in columns if c in g.inputs]
-    size = max(256, min(65536, CELLS_PER_CHUNK // max(1, len(g.ops))))
+    size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, len(g.ops))))
     for chunk in rows.chunks(size):
         n = len(chunk.lines)
         if n == 0:
