@@ -130,35 +130,34 @@ class _Builder:
 
 
 _BUILDER = _Builder()
-_PARSER = None
-_UNEXPECTED = ()
+_PARSER = None  # (the parser, its syntax-error exception class), made on first use
 
 
 def _load():
-    global _PARSER, _UNEXPECTED
+    global _PARSER
     with open(grammar_path(), "rb") as fh:
         grammar = fh.read()
     from . import _parser as standalone
     if zlib.crc32(grammar) == standalone.GRAMMAR_CRC32:
-        _PARSER = standalone.Lark_StandAlone(transformer=_BUILDER)
-        _UNEXPECTED = (standalone.UnexpectedInput,)
+        _PARSER = (standalone.Lark_StandAlone(transformer=_BUILDER), standalone.UnexpectedInput)
     else:  # the grammar was edited after _parser.py was generated
         import lark
-        _PARSER = lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="basic", transformer=_BUILDER)
-        _UNEXPECTED = (lark.exceptions.UnexpectedInput,)
+        _PARSER = (lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="basic", transformer=_BUILDER),
+                   lark.exceptions.UnexpectedInput)
 
 
 def parse_program(text):
     """Parse program text into a Program. Raises CgraphError (status 2) on a syntax error."""
     if _PARSER is None:
         _load()
+    parser, unexpected = _PARSER
     b = _BUILDER
     b.g = g = Graph()
     b.text = text
     try:
         with no_gc():
-            stmts = _PARSER.parse(text)
-    except _UNEXPECTED as e:
+            stmts = parser.parse(text)
+    except unexpected as e:
         raise _syntax_error(text, e) from None
     except RecursionError:  # not expected: nothing here recurses on depth
         raise CgraphError("the program is nested too deeply", 2) from None
