@@ -81,24 +81,34 @@ def cli():
 
 # ---- shared option bundles --------------------------------------------------
 
-def program_options(f):
-    """EXPR or -f FILE, NAME=VALUE bindings, --bind, --output, --wrt, --nonfinite."""
-    decorators = [
+def _apply(decorators, f):
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def source_options(f):
+    """EXPR or -f FILE, NAME=VALUE bindings, --bind, --output."""
+    return _apply([
         click.argument("args", nargs=-1, metavar="[EXPR] [NAME=VALUE]..."),
         click.option("-f", "--file", "file", metavar="FILE",
                      help='Read the program from FILE ("-" for standard input) instead of EXPR.'),
         click.option("--bind", "bind_file", metavar="FILE.json",
                      help="Bindings as a JSON object {name: number}; NAME=VALUE arguments win."),
         click.option("--output", "output", metavar="NAME",
-                     help="Differentiate NAME's newest value instead of the last statement's."),
+                     help="Use NAME's newest value as the output instead of the last statement's."),
+    ], f)
+
+
+def program_options(f):
+    """source_options, and --wrt and --nonfinite."""
+    return _apply([
+        source_options,
         click.option("--wrt", "wrt", metavar="A,B", multiple=True,
                      help="Report gradients with respect to these inputs only (default: all)."),
         click.option("--nonfinite", is_flag=True,
                      help="Let inf and nan flow through instead of stopping at a domain error."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+    ], f)
 
 
 def _read(path):
@@ -303,3 +313,128 @@ def _open_text(path):
         return open(path, encoding="utf-8", newline="")
     except OSError as e:
         raise UsageError("cannot read %s: %s" % (path, e.strerror or e))
+
+
+# ---- minimize and train -------------------------------------------------------
+
+def _learn_format(fmt_):
+    return fmt_ or ("table" if sys.stdout.isatty() else "plain")
+
+
+@cli.command("minimize", epilog="""\b
+Examples:
+  cgraph minimize "(x-3)^2 + (y+1)^2" x=0 y=0
+  cgraph minimize "(1-a)^2 + 100*(b-a^2)^2" a=-1 b=1 --lr 0.001 --momentum 0.9 --steps 20000
+  cgraph minimize -f samples/neuron.cg --bind samples/neuron.json --params w1,w2,b --format json
+  cgraph minimize "x^4 - 3*x^2 + x" x=2 --trace trace.csv""")
+@source_options
+@click.option("--params", metavar="A,B", multiple=True,
+              help="The inputs to adjust (default: every input); the others stay fixed.")
+@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate (step size).")
+@click.option("--steps", type=click.IntRange(0), default=1000, show_default=True,
+              help="The most gradient steps to take.")
+@click.option("--tol", type=float, default=1e-10, show_default=True,
+              help="Stop when the gradient's norm or the change in the value falls below this.")
+@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Heavy-ball momentum: v = momentum*v + grad; x = x - lr*v.")
+@click.option("--trace", metavar="FILE", help="Write the value and the parameters per step as CSV.")
+@click.option("--format", "fmt_", type=click.Choice(["table", "plain", "json"]),
+              help="Output format (default: table on a terminal, plain otherwise).")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table.")
+def minimize_cmd(args, file, bind_file, output, params, lr, steps, tol, momentum, trace, fmt_, precision):
+    """Gradient descent on the inputs: x = x - lr * d(output)/dx, step after step,
+    from the starting values given as NAME=VALUE, until --tol or --steps."""
+    from . import optimize, render
+    prog, words = load_program(args, file, output)
+    bindings = parse_bindings(words, bind_file)
+    tracer = _Trace(trace) if trace else None
+    try:
+        outcome = optimize.minimize(prog, bindings, split_names(params), lr, steps, tol, momentum,
+                                    tracer.step if tracer else None)
+    finally:
+        if tracer:
+            tracer.close()
+    render.learned(outcome, sys.stdout, _learn_format(fmt_), precision, "minimize")
+
+
+class _Trace:
+    """--trace FILE: CSV of step, value and the parameters, written as the steps go."""
+
+    def __init__(self, path):
+        try:
+            self.fh = open(path, "w", encoding="utf-8")
+        except OSError as e:
+            raise UsageError("cannot write %s: %s" % (path, e.strerror or e))
+        self.header = False
+
+    def step(self, step, value, params):
+        if not self.header:
+            self.fh.write(",".join(["step", "value"] + list(params)) + "\n")
+            self.header = True
+        self.fh.write(",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n")
+
+    def close(self):
+        self.fh.close()
+
+
+@cli.command("train", epilog="""\b
+Examples:
+  cgraph train -f samples/linreg.cg --data samples/linreg.csv --params w,b w=0 b=0 --epochs 50
+  cgraph train -f samples/xor.cg --data samples/xor.csv --init-seed 1 --lr 0.5 \\
+      --epochs 2000 --batch-size 4 --save xor.json
+  cgraph eval -f samples/xor.cg --bind xor.json x1=1 x2=0 --summary""")
+@source_options
+@click.option("--data", "data", metavar="ROWS", required=True,
+              help='Training rows: CSV with a header or JSON Lines ("-": stdin).')
+@click.option("--data-format", type=click.Choice(["csv", "jsonl"]), help="The format of ROWS.")
+@click.option("--params", metavar="A,B", multiple=True,
+              help="The parameters to learn (default: the inputs that are not columns of ROWS).")
+@click.option("--init-seed", type=int, help="Start unbound parameters at small random values from this seed.")
+@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate.")
+@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True, help="The most passes over the rows.")
+@click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
+              help="Rows per update; the cost and gradients are averaged over a batch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for shuffling the rows each epoch.")
+@click.option("--no-shuffle", is_flag=True, help="Go through the rows in file order.")
+@click.option("--tol", type=float, default=0.0, show_default=True,
+              help="Stop when the epoch's mean cost changes by less than this.")
+@click.option("--every", type=click.IntRange(1), help="Print the cost every K epochs (default: about 20 lines).")
+@click.option("--save", metavar="FILE.json", help="Write the learned parameters as JSON (what --bind reads).")
+@click.option("--format", "fmt_", type=click.Choice(["table", "plain", "json"]),
+              help="Output format (default: table on a terminal, plain otherwise).")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table.")
+def train_cmd(args, file, bind_file, output, data, data_format, params, init_seed, lr, epochs,
+              batch_size, seed, no_shuffle, tol, every, save, fmt_, precision):
+    """The training loop: for each mini-batch of rows, a forward pass computing the
+    cost (the program's output), a backward pass computing every gradient, and
+    W = W - lr * gradient for each parameter; epoch after epoch until a stop criterion."""
+    from . import optimize, render, rows
+    prog, words = load_program(args, file, output)
+    bindings = parse_bindings(words, bind_file)
+    source = rows.open_rows(_open_text(data), "<stdin>" if data == "-" else data, data_format)
+    names = split_names(params)
+    if names is None:
+        names = [n for n in prog.graph.inputs if n not in source.columns]
+        if not names:
+            raise UsageError("every input of the program is a column of %s: name the parameters with --params"
+                             % source.name)
+    if init_seed is not None:
+        bindings.update(optimize.init_params([p for p in names if p not in bindings], init_seed))
+    fmt_ = _learn_format(fmt_)
+    every = every or max(1, epochs // 20)
+    show = render.EpochReporter(fmt_, sys.stdout, sys.stderr, epochs, every, precision)
+    with show:
+        outcome = optimize.train(prog, source, bindings, names, lr, epochs, batch_size, not no_shuffle, seed,
+                                 tol, show.epoch)
+    if save:
+        import json
+        try:
+            with open(save, "w", encoding="utf-8") as fh:
+                json.dump(outcome.params, fh, indent=1)
+                fh.write("\n")
+        except OSError as e:
+            raise UsageError("cannot write %s: %s" % (save, e.strerror or e))
+    render.learned(outcome, sys.stdout, fmt_, precision, "train")
+
