@@ -287,21 +287,26 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
                 if j not in errors:
                     errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
                         program, bindings, {c: float(numeric[c][j]) for c in read}))
-        keep = None
-        if errors:
-            bad = sorted(errors)
-            if skip_bad:
-                for j in bad:
-                    on_bad(errors[j])
-                drop = set(bad)
-                keep = [j for j in range(n) if j not in drop]
-            else:
-                keep = list(range(bad[0]))
+        keep = _keep(errors, n, skip_bad, on_bad)
         inputs = g.inputs
         yield Records(columns, text, numeric, chunk.objs, chunk.lines, values[-1],
                       [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], keep)
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
+
+
+def _keep(errors, n, skip_bad, on_bad):
+    """The rows of a chunk to write: all (None) when there are no errors; else with
+    skip_bad all but the bad ones (each reported through on_bad), or without it the
+    rows before the first bad one (the caller then stops with its error)."""
+    if not errors:
+        return None
+    bad = sorted(errors)
+    if not skip_bad:
+        return list(range(bad[0]))
+    for j in bad:
+        on_bad(errors[j])
+    return [j for j in range(n) if j not in errors]
 
 
 def _cell_text(v):
@@ -353,15 +358,7 @@ def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fa
                 grads.append([math.nan] * len(names))
         if not nums:
             continue
-        keep = None
-        if errors:
-            bad = sorted(errors)
-            if skip_bad:
-                for j in bad:
-                    on_bad(errors[j])
-                keep = [j for j in range(len(nums)) if j not in errors]
-            else:
-                keep = list(range(bad[0]))
+        keep = _keep(errors, len(nums), skip_bad, on_bad)
         g = np.array(grads, dtype=float).reshape(len(nums), len(names))
         yield Records(["line", "expr"], [[str(n) for n in nums], texts], {"line": np.array(nums, dtype=float)},
                       None, nums, np.array(values, dtype=float), [g[:, k] for k in range(len(names))], keep)
