@@ -115,6 +115,9 @@ def table(result, out, precision=6, summary=False):
     con.print(t)
 
 
+MAX_TREE_DEPTH = 60
+
+
 def tree(result, out, precision=6):
     """A Rich tree from the output down to the inputs. A node used again is drawn
     once; later uses refer to it by id. Built with an explicit stack."""
@@ -136,15 +139,19 @@ def tree(result, out, precision=6):
     last = len(g.ops) - 1
     root = Tree(label(last))
     drawn = {last}
-    stack = [(root, a) for a in reversed(g.args[last])]
+    stack = [(root, a, 1) for a in reversed(g.args[last])]
     while stack:
-        parent, i = stack.pop()
+        parent, i, depth = stack.pop()
         if i in drawn:
             parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(names[i] or texts[i])))
             continue
+        if depth > MAX_TREE_DEPTH:  # each level indents: a deep tree would be quadratic in size
+            parent.add("[dim]#%d and the nodes below it: deeper than %d levels (--format plain lists "
+                       "every node)[/]" % (i, MAX_TREE_DEPTH))
+            continue
         drawn.add(i)
         node = parent.add(label(i))
-        stack.extend((node, a) for a in reversed(g.args[i]))
+        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
     con = _console(out)
     con.print(root)
     con.print(_caption(result, precision))

@@ -76,6 +76,13 @@ def test_tree_draws_a_shared_node_once(cg):
     assert "value=9" in r.out
 
 
+def test_tree_of_a_deep_graph_stops_drawing_at_a_depth(cg):
+    r = cg("eval", "--format", "tree", "--", "tanh(" * 5000 + "x" + ")" * 5000, "x=0.5")
+    assert r.status == 0
+    assert "deeper than 60 levels (--format plain lists every node)" in r.out
+    assert len(r.out) < 100_000
+
+
 def test_summary(cg):
     r = cg(*SEED, "--summary")
     assert r.out.splitlines() == ["value\t-12", "grad_x\t-3", "grad_y\t-3", "grad_z\t4"]
