@@ -115,7 +115,7 @@ def table(result, out, precision=6, summary=False):
     con.print(t)
 
 
-MAX_TREE_DEPTH = 60
+MAX_TREE_DEPTH = 16  # levels; each indents by 4 columns
 
 
 def tree(result, out, precision=6):
