@@ -148,3 +148,159 @@ def tree(result, out, precision=6):
     con = _console(out)
     con.print(root)
     con.print(_caption(result, precision))
+
+
+# ---- graph, explain, check (the diagram, explain and check modules give the data) ----
+
+def json_write(obj, out, rows=("nodes", "edges", "steps", "inputs")):
+    """JSON with each element of the list-valued keys in `rows` on its own line."""
+    import json
+    parts = []
+    for k, v in obj.items():
+        if k in rows and isinstance(v, list):
+            body = "[\n  " + ",\n  ".join(map(json.dumps, v)) + "\n]" if v else "[]"
+        else:
+            body = json.dumps(v)
+        parts.append("%s: %s" % (json.dumps(k), body))
+    out.write("{" + ", ".join(parts) + "}\n")
+
+
+def graph_tree(view, out, precision=6):
+    """The graph as a Rich tree from the output down; a node used again is drawn
+    once and later referred to by its id. An explicit stack, no recursion."""
+    from rich.tree import Tree
+    from rich.markup import escape
+    from .diagram import label_lines
+    g = view.graph
+
+    def label(i):
+        lines = label_lines(view, i, precision)
+        head = "[dim]#%d[/] %s" % (i, escape(lines[0]))
+        if g.ops[i] not in ("var", "const"):
+            head += "  [magenta]%s[/]" % g.ops[i]
+        if view.values[i] is not None:
+            head += "  value=%s" % _num(view.values[i], precision)
+        if view.grads[i] is not None:
+            head += "  [green]grad=%s[/]" % _num(view.grads[i], precision)
+        return head
+
+    last = view.output
+    root = Tree(label(last))
+    drawn = {last}
+    stack = [(root, a) for a in reversed(g.args[last])]
+    while stack:
+        parent, i = stack.pop()
+        if i in drawn:
+            parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(view.names[i] or view.texts[i])))
+            continue
+        drawn.add(i)
+        node = parent.add(label(i))
+        stack.extend((node, a) for a in reversed(g.args[i]))
+    _console(out).print(root)
+
+
+_ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "result": "bold",
+               "note": "dim", "text": ""}
+
+
+def _explain_parts(ex):
+    """(heading, [step]) sections and a closing summary line, shared by plain and Rich."""
+    label = ex.output_label
+    r = ex.result
+    intro = []
+    names = ex.auto_names
+    if len(names) == 1:
+        intro.append("%s is a name given here to a result the program leaves unnamed." % names[0])
+    elif names:
+        intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
+    sections = [("Forward pass: each node's value from its inputs, inputs first", ex.forward)]
+    if ex.backward:
+        sections.append(("Backward pass: from d%s/d%s = 1, each node's gradient is the upstream "
+                         "gradient times the local derivative, summed over the node's uses"
+                         % (label, label), ex.backward))
+    else:
+        intro.append("The output depends on no input: there is no backward pass.")
+    return intro, sections, label, r
+
+
+def explain_plain(ex, out):
+    """The explanation as plain text: no colour, exact numbers."""
+    from .numbers import fmt
+    intro, sections, label, r = _explain_parts(ex)
+    lines = list(intro)
+    for title, steps in sections:
+        if lines:
+            lines.append("")
+        lines.append(title + ":")
+        for s in steps:
+            lines.extend("  " + t for t in s.lines())
+    lines.append("")
+    lines.append(_explain_summary(label, r, fmt))
+    out.write("\n".join(lines) + "\n")
+
+
+def _explain_summary(label, r, num):
+    grads = ", ".join("d%s/d%s = %s" % (label, k, num(v)) for k, v in r.gradients.items())
+    return "So %s = %s%s." % (label, num(r.value), ("; " + grads) if grads else "")
+
+
+def explain_rich(ex, out, precision=6):
+    """The explanation for a terminal: coloured names, gradients and results."""
+    from rich.text import Text
+    con = _console(out)
+    intro, sections, label, r = _explain_parts(ex)
+    for t in intro:
+        con.print(Text(t, style="dim"))
+    for title, steps in sections:
+        con.print()
+        con.print(Text(title, style="bold underline"))
+        for s in steps:
+            for line in s.segments:
+                text = Text("  ")
+                for seg, role in line:
+                    text.append(seg, style=_ROLE_STYLE.get(role, ""))
+                con.print(text, overflow="fold")
+    con.print()
+    con.print(Text(_explain_summary(label, r, lambda x: _num(x, precision)), style="bold"))
+
+
+def _check_cells(c, num):
+    return (c.name, "" if c.value is None else num(c.value), num(c.grad),
+            "" if c.fd is None else num(c.fd),
+            "" if c.rel_error is None else format(c.rel_error, ".1e"), c.status)
+
+
+def check_plain(cr, out):
+    """Tab-separated: a header, one line per input, notes in the last column."""
+    from .numbers import fmt
+    lines = ["input\tvalue\tgrad\tfd\trel_error\tstatus\tmethod\tnote"]
+    for c in cr.checks:
+        lines.append("\t".join(_check_cells(c, fmt)) + "\t%s\t%s" % (c.method or "", "; ".join(c.notes)))
+    out.write("\n".join(lines) + "\n")
+
+
+def check_table(cr, out, precision=10):
+    """A Rich table: per input the backward-pass gradient, the finite difference,
+    their relative error and the verdict; notes below."""
+    from rich.table import Table
+    from rich import box
+    from rich.text import Text
+    con = _console(out)
+    label = _label(cr.result)
+    t = Table(box=box.SIMPLE_HEAD, caption="%s = %s   h = %g·max(1, |x|)   rtol = %g   atol = %g" % (
+        label, _num(cr.result.value, precision), cr.eps, cr.rtol, cr.atol), caption_justify="left")
+    t.add_column("input", style="cyan")
+    t.add_column("value", justify="right")
+    t.add_column("backward pass", justify="right", style="green")
+    t.add_column("finite difference", justify="right")
+    t.add_column("rel. error", justify="right")
+    t.add_column("status")
+    colour = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "unchecked": "yellow"}
+    for c in cr.checks:
+        cells = list(_check_cells(c, lambda x: _num(x, precision)))
+        cells[-1] = Text(c.status, style=colour.get(c.status, ""))
+        t.add_row(*cells)
+    con.print(t)
+    for c in cr.checks:
+        for n in c.notes:
+            con.print(Text.assemble(("%s: " % c.name, "cyan"), (n, "dim" if c.status == "ok" else "yellow")))
