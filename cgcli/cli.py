@@ -334,7 +334,7 @@ def check_cmd(args, file, bind_file, output, wrt, nonfinite, eps, rtol, atol, st
     out.flush()
     if not cr.checks:
         warn(["nothing to check: the output depends on no input"])
-    warn(["%s: not verified (%s): %s" % (c.name, c.status, "; ".join(c.notes)) for c in cr.unverified])
+    warn(["%s is not verified (%s): %s" % (c.name, c.status, "; ".join(c.notes)) for c in cr.unverified])
     bad = cr.failed + ([c.name for c in cr.unverified] if strict else [])
     if bad:
         raise CgraphError("gradient check failed for %s (%s)" % (", ".join(bad), "; ".join(
@@ -342,10 +342,10 @@ def check_cmd(args, file, bind_file, output, wrt, nonfinite, eps, rtol, atol, st
 
 
 def _why(c, cr):
-    if c.status == "FAIL":
+    if c.status == "fail":
         return "%s: backward pass %s, finite difference %s, relative error %.1e > rtol %g" % (
             c.name, _fmt(c.grad), _fmt(c.fd), c.rel_error, cr.rtol)
-    return "%s: %s, and --strict" % (c.name, c.status)
+    return "%s: %s, not verified, with --strict" % (c.name, c.status)
 
 
 def _fmt(x):

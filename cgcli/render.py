@@ -287,7 +287,7 @@ def check_table(cr, out, precision=10):
     from rich.text import Text
     con = _console(out)
     label = _label(cr.result)
-    t = Table(box=box.SIMPLE_HEAD, caption="%s = %s   h = %g·max(1, |x|)   rtol = %g   atol = %g" % (
+    t = Table(box=box.SIMPLE_HEAD, caption="%s = %s   h = %g·max(1,|x|)  rtol %g  atol %g" % (
         label, _num(cr.result.value, precision), cr.eps, cr.rtol, cr.atol), caption_justify="left")
     t.add_column("input", style="cyan")
     t.add_column("value", justify="right")
@@ -295,7 +295,7 @@ def check_table(cr, out, precision=10):
     t.add_column("finite difference", justify="right")
     t.add_column("rel. error", justify="right")
     t.add_column("status")
-    colour = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "unchecked": "yellow"}
+    colour = {"ok": "green", "fail": "bold red", "kink": "yellow", "unchecked": "yellow"}
     for c in cr.checks:
         cells = list(_check_cells(c, lambda x: _num(x, precision)))
         cells[-1] = Text(c.status, style=colour.get(c.status, ""))
