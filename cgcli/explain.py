@@ -17,7 +17,7 @@ Each step carries its text as segments (text, role) so that a terminal can
 colour it; `lines(step)` gives the plain text. Loops only: no recursion.
 """
 
-from .graph import CONST, VAR, write
+from .graph import CONST, VAR, no_gc, write
 from .numbers import fmt_precision, json_number
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
 
@@ -46,22 +46,35 @@ class Step:
 
 
 class Explanation:
-    def __init__(self, result, names, output_label, auto_names, steps):
+    """The steps of both passes. They are made as they are read (`iter_steps`),
+    so a graph of any size is explained in constant memory beyond the graph."""
+
+    def __init__(self, result, names, output_label, auto_names, make_steps):
         self.result = result
         self.names = names  # per node of result.graph: the name the steps use (None for constants)
         self.output_label = output_label
         self.auto_names = auto_names  # names given here to unnamed results, in order
-        self.steps = steps
+        grads = result.grads
+        self.has_backward = bool(grads) and grads[-1] is not None
+        self._make_steps = make_steps
+
+    def iter_steps(self):
+        return self._make_steps()
+
+    @property
+    def steps(self):
+        return list(self.iter_steps())
 
     @property
     def forward(self):
-        return [s for s in self.steps if s.data["pass"] == "forward"]
+        return [s for s in self.iter_steps() if s.data["pass"] == "forward"]
 
     @property
     def backward(self):
-        return [s for s in self.steps if s.data["pass"] == "backward"]
+        return [s for s in self.iter_steps() if s.data["pass"] == "backward"]
 
     def json_obj(self):
+        """The explanation as JSON data; "steps" is an iterator (render.json_write streams it)."""
         r = self.result
         return {
             "output": r.output_name,
@@ -69,7 +82,7 @@ class Explanation:
             "value": json_number(r.value),
             "gradients": {k: json_number(v) for k, v in r.gradients.items()},
             "named_here": self.auto_names,
-            "steps": [s.json() for s in self.steps],
+            "steps": (s.json() for s in self.iter_steps()),
         }
 
 
@@ -79,13 +92,24 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
     from .evaluate import evaluate
     result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
     g = result.graph
+    names, label, auto = _names(g)
+    return Explanation(result, names, label, auto, lambda: _steps(result, names, label, precision))
+
+
+def _steps(result, names, label, precision):
+    """Yield the forward steps, then the backward ones."""
+    with no_gc():  # millions of small acyclic objects: see graph.no_gc
+        yield from _steps_inner(result, names, label, precision)
+
+
+def _steps_inner(result, names, label, precision):
+    g = result.graph
     v, gr = result.values, result.grads
     n = len(g.ops)
 
     def num(x):
         return fmt_precision(x, precision)
 
-    names, label, auto = _names(g)
     texts = None  # expressions of constants, computed on demand
     ref = []  # how a step refers to each node: its name, or a constant's text
     for i in range(n):
@@ -96,7 +120,6 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
                 texts = g.exprs()
             ref.append(texts[i])
 
-    steps = []
     # ---- forward -----------------------------------------------------------
     for i in range(n):
         op = g.ops[i]
@@ -107,7 +130,7 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
             line = [(names[i], NAME), (" = ", TEXT), (value, RESULT)]
             data = {"pass": "forward", "id": i, "name": names[i], "op": op, "inputs": [],
                     "value": json_number(v[i])}
-            steps.append(Step(data, [line]))
+            yield Step(data, [line])
             continue
         args = g.args[i]
         formula = _write(op, [ref[a] for a in args])
@@ -119,7 +142,7 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
         data = {"pass": "forward", "id": i, "name": names[i], "op": op, "expr": formula,
                 "inputs": list(args), "operands": [json_number(v[a]) for a in args],
                 "value": json_number(v[i])}
-        steps.append(Step(data, [line]))
+        yield Step(data, [line])
 
     # ---- backward ----------------------------------------------------------
     out = n - 1
@@ -142,11 +165,14 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
                 line = [(dname(i), GRAD), (" = ", TEXT), (num(gr[i]), RESULT)]
                 data = {"pass": "backward", "id": i, "name": names[i], "grad": json_number(gr[i]),
                         "terms": []}
-                steps.append(Step(data, [line]))
+                yield Step(data, [line])
                 continue
             uses = [(u, k) for u, k in reversed(users[i]) if gr[u] is not None]
             uses.sort(key=lambda uk: (-uk[0], uk[1]))
-            repeated = {u for u, _ in uses if sum(1 for w, _ in uses if w == u) > 1}
+            count = {}
+            for u, _ in uses:
+                count[u] = count.get(u, 0) + 1
+            repeated = {u for u, c in count.items() if c > 1}
             terms, segs = [], []
             for u, k in uses:
                 if u not in partials:
@@ -186,8 +212,7 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
             segs.insert(0, chain)
             data = {"pass": "backward", "id": i, "name": names[i], "grad": json_number(gr[i]),
                     "terms": terms}
-            steps.append(Step(data, segs))
-    return Explanation(result, names, label, auto, steps)
+            yield Step(data, segs)
 
 
 # ---- names ------------------------------------------------------------------

@@ -153,16 +153,23 @@ def tree(result, out, precision=6):
 # ---- graph, explain, check (the diagram, explain and check modules give the data) ----
 
 def json_write(obj, out, rows=("nodes", "edges", "steps", "inputs")):
-    """JSON with each element of the list-valued keys in `rows` on its own line."""
+    """JSON with each element of the keys in `rows` (lists or iterators, written
+    as they come) on its own line."""
     import json
-    parts = []
+    first = True
+    out.write("{")
     for k, v in obj.items():
-        if k in rows and isinstance(v, list):
-            body = "[\n  " + ",\n  ".join(map(json.dumps, v)) + "\n]" if v else "[]"
+        out.write("%s%s: " % ("" if first else ", ", json.dumps(k)))
+        first = False
+        if k in rows and not isinstance(v, (dict, str)) and v is not None:
+            sep = "[\n  "
+            for item in v:
+                out.write(sep + json.dumps(item))
+                sep = ",\n  "
+            out.write("[]" if sep.startswith("[") else "\n]")
         else:
-            body = json.dumps(v)
-        parts.append("%s: %s" % (json.dumps(k), body))
-    out.write("{" + ", ".join(parts) + "}\n")
+            out.write(json.dumps(v))
+    out.write("}\n")
 
 
 def graph_tree(view, out, precision=6):
@@ -187,16 +194,24 @@ def graph_tree(view, out, precision=6):
     last = view.output
     root = Tree(label(last))
     drawn = {last}
-    stack = [(root, a) for a in reversed(g.args[last])]
+    stack = [(root, a, 1) for a in reversed(g.args[last])]
     while stack:
-        parent, i = stack.pop()
+        parent, i, depth = stack.pop()
         if i in drawn:
             parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(view.names[i] or view.texts[i])))
             continue
+        if depth > TREE_DEPTH and g.args[i]:
+            # each level indents a line, so a deep tree would be quadratic in size
+            parent.add("[dim]#%d %s ... (more than %d levels deep: see --format dot or json)[/]"
+                       % (i, escape(view.names[i] or view.texts[i]), TREE_DEPTH))
+            continue
         drawn.add(i)
         node = parent.add(label(i))
-        stack.extend((node, a) for a in reversed(g.args[i]))
+        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
     _console(out).print(root)
+
+
+TREE_DEPTH = 100
 
 
 _ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "result": "bold",
@@ -204,39 +219,20 @@ _ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "
 
 
 def _explain_parts(ex):
-    """(heading, [step]) sections and a closing summary line, shared by plain and Rich."""
+    """The intro lines and the two section titles, shared by plain and Rich."""
     label = ex.output_label
-    r = ex.result
     intro = []
     names = ex.auto_names
     if len(names) == 1:
         intro.append("%s is a name given here to a result the program leaves unnamed." % names[0])
     elif names:
         intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
-    sections = [("Forward pass: each node's value from its inputs, inputs first", ex.forward)]
-    if ex.backward:
-        sections.append(("Backward pass: from d%s/d%s = 1, each node's gradient is the upstream "
-                         "gradient times the local derivative, summed over the node's uses"
-                         % (label, label), ex.backward))
-    else:
+    if not ex.has_backward:
         intro.append("The output depends on no input: there is no backward pass.")
-    return intro, sections, label, r
-
-
-def explain_plain(ex, out):
-    """The explanation as plain text: no colour, exact numbers."""
-    from .numbers import fmt
-    intro, sections, label, r = _explain_parts(ex)
-    lines = list(intro)
-    for title, steps in sections:
-        if lines:
-            lines.append("")
-        lines.append(title + ":")
-        for s in steps:
-            lines.extend("  " + t for t in s.lines())
-    lines.append("")
-    lines.append(_explain_summary(label, r, fmt))
-    out.write("\n".join(lines) + "\n")
+    titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
+              "backward": "Backward pass: from d%s/d%s = 1, each node's gradient is upstream "
+                          "gradient * local derivative, summed over the node's uses" % (label, label)}
+    return intro, titles
 
 
 def _explain_summary(label, r, num):
@@ -244,24 +240,55 @@ def _explain_summary(label, r, num):
     return "So %s = %s%s." % (label, num(r.value), ("; " + grads) if grads else "")
 
 
+def explain_plain(ex, out):
+    """The explanation as plain text: no colour, exact numbers. Streams."""
+    from .numbers import fmt
+    intro, titles = _explain_parts(ex)
+    write = out.write
+    for t in intro:
+        write(t + "\n")
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", titles[p]))
+        for t in step.lines():
+            write("  " + t + "\n")
+    write("\n" + _explain_summary(ex.output_label, ex.result, fmt) + "\n")
+
+
 def explain_rich(ex, out, precision=6):
-    """The explanation for a terminal: coloured names, gradients and results."""
+    """The explanation for a terminal: coloured names, gradients and results.
+    Lines are printed in batches (one Rich print per line is slow on big graphs)."""
     from rich.text import Text
     con = _console(out)
-    intro, sections, label, r = _explain_parts(ex)
+    intro, titles = _explain_parts(ex)
     for t in intro:
         con.print(Text(t, style="dim"))
-    for title, steps in sections:
-        con.print()
-        con.print(Text(title, style="bold underline"))
-        for s in steps:
-            for line in s.segments:
-                text = Text("  ")
-                for seg, role in line:
-                    text.append(seg, style=_ROLE_STYLE.get(role, ""))
-                con.print(text, overflow="fold")
+    batch = Text()
+    count = 0
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            batch.append("\n%s\n" % titles[p], style="bold")
+        for line in step.segments:
+            batch.append("  ")
+            for seg, role in line:
+                batch.append(seg, style=_ROLE_STYLE.get(role, ""))
+            batch.append("\n")
+            count += 1
+        if count >= 500:
+            batch.rstrip()
+            con.print(batch, overflow="fold")
+            batch, count = Text(), 0
+    batch.rstrip()
+    if batch:
+        con.print(batch, overflow="fold")
     con.print()
-    con.print(Text(_explain_summary(label, r, lambda x: _num(x, precision)), style="bold"))
+    con.print(Text(_explain_summary(ex.output_label, ex.result, lambda x: _num(x, precision)), style="bold"))
 
 
 def _check_cells(c, num):
