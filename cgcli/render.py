@@ -191,6 +191,10 @@ def graph_tree(view, out, precision=6):
             head += "  [green]grad=%s[/]" % _num(view.grads[i], precision)
         return head
 
+    con = _console(out)
+    # each level indents by 4 columns: deeper levels would not fit (and a very
+    # deep tree would be quadratic in size), so stop where the text still shows
+    limit = max(10, (con.width - 40) // 4)
     last = view.output
     root = Tree(label(last))
     drawn = {last}
@@ -200,18 +204,13 @@ def graph_tree(view, out, precision=6):
         if i in drawn:
             parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(view.names[i] or view.texts[i])))
             continue
-        if depth > TREE_DEPTH and g.args[i]:
-            # each level indents a line, so a deep tree would be quadratic in size
-            parent.add("[dim]#%d %s ... (more than %d levels deep: see --format dot or json)[/]"
-                       % (i, escape(view.names[i] or view.texts[i]), TREE_DEPTH))
+        if depth >= limit and g.args[i]:
+            parent.add("[dim]#%d ... (deeper than %d levels: see --format dot or json)[/]" % (i, limit))
             continue
         drawn.add(i)
         node = parent.add(label(i))
         stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
-    _console(out).print(root)
-
-
-TREE_DEPTH = 100
+    con.print(root)
 
 
 _ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "result": "bold",
