@@ -224,6 +224,9 @@ def _explain_parts(ex):
     names = ex.auto_names
     if len(names) == 1:
         intro.append("%s is a name given here to a result the program leaves unnamed." % names[0])
+    elif len(names) > 8:
+        intro.append("%s, ..., %s (%d names) are given here to results the program leaves unnamed." % (
+            ", ".join(names[:6]), names[-1], len(names)))
     elif names:
         intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
     if not ex.has_backward:
