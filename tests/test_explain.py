@@ -224,7 +224,7 @@ def test_deep_graph_streams():
     r = ok("explain", "-f", "-", "x=0.5", input=text)
     lines = r.stdout.splitlines()
     assert len(lines) == 3 * n + 9  # intro, 2 headings, n + 1 forward, 2n + 1 backward, 3 blank, summary
-    assert lines[0] == ("p, q, r, s, t, u, ..., g (100001 names) are given here to results "
+    assert lines[0] == ("p, q, r, s, t, u, ..., g (100000 names) are given here to results "
                         "the program leaves unnamed.")
     assert "  dg/dx = dg/dp * ∂p/∂x = 1 * 1 = 1" in lines
     assert lines[-1] == "So g = 0.5; dg/dx = 1."
