@@ -314,9 +314,9 @@ class _Checker:
         c.tolerance = floor
         c.status = OK if c.rel_error <= self.rtol else FAIL
         if noise > self.atol and noise > self.rtol * max(abs(c.grad), abs(fd)):
-            c.notes.append("finite differences are imprecise here (the output, about %s, is large "
-                           "next to this gradient): compared to within ±%s" % (_fmt_short(scale),
-                                                                              _fmt_short(noise)))
+            c.notes.append("finite differences are imprecise here: rounding in the output (about %s) "
+                           "over a step of %s blurs them by about ±%s, so they were compared to within "
+                           "that" % (_fmt_short(scale), _fmt_short(h), _fmt_short(noise)))
         return c.status == OK
 
 
