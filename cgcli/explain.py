@@ -136,7 +136,7 @@ def _steps_inner(result, names, label, precision):
         formula = _write(op, [ref[a] for a in args])
         numbers = _write(op, [num(v[a]) for a in args])
         line = [(names[i], NAME), (" = ", TEXT), (formula, TEXT)]
-        if numbers != formula:
+        if numbers != formula and numbers != value:
             line += [(" = ", TEXT), (numbers, NUM)]
         line += [(" = ", TEXT), (value, RESULT)]
         data = {"pass": "forward", "id": i, "name": names[i], "op": op, "expr": formula,
