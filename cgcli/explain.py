@@ -184,7 +184,7 @@ def _steps_inner(result, names, label, precision):
                 if u in repeated:
                     line.append((" (operand %d)" % (k + 1), NOTE))
                 line.append((" = ", TEXT))
-                if formula != num(local):
+                if formula and formula != num(local):
                     line += [(formula, TEXT), (" = ", TEXT)]
                 line.append((num(local), NUM))
                 note = _kink_note(g, v, u, k, ref, num)
@@ -281,6 +281,8 @@ def _local_text(g, u, k, ref):
     """The rule for ∂u/∂(operand k), in the operands' names: `z`, `1 - tanh(a)^2`."""
     prim = PRIMITIVES[g.ops[u]]
     args = g.args[u]
+    if not prim.dtext:  # a row without its formula: the number alone is shown
+        return ""
     if prim.arity == VARIADIC:
         return prim.dtext[0].format(_atom(ref[args[k]]))
     return prim.dtext[k].format(*[_atom(ref[a]) for a in args])

@@ -205,7 +205,7 @@ _DTEXT = {
     "min": ("1 if {0} is the smallest argument else 0 (ties share it)",),
     "max": ("1 if {0} is the largest argument else 0 (ties share it)",),
 }
-_ROWS = [p._replace(dtext=_DTEXT[p.name]) for p in _ROWS]
+_ROWS = [p._replace(dtext=_DTEXT.get(p.name, ())) for p in _ROWS]
 
 PRIMITIVES = {p.name: p for p in _ROWS}
 
