@@ -438,3 +438,145 @@ def train_cmd(args, file, bind_file, output, data, data_format, params, init_see
             raise UsageError("cannot write %s: %s" % (save, e.strerror or e))
     render.learned(outcome, sys.stdout, fmt_, precision, "train")
 
+
+# ---- graph, explain, check --------------------------------------------------
+
+@cli.command("graph", epilog="""\b
+Examples:
+  cgraph graph "(x+y)*z"                         the structure, as a tree
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3            with every value and gradient
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3 | dot -Tsvg > seed.svg
+  cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
+Piped, the default format is dot, ready for Graphviz.""")
+@program_options
+@click.option("--format", "fmt_", type=click.Choice(["tree", "dot", "mermaid", "json"]),
+              help="Output format (default: tree on a terminal, dot otherwise).")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in tree, dot and mermaid labels (json is exact).")
+def graph_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision):
+    """The computational graph: each operation once, an edge for each use.
+
+    Without bindings it shows the structure only; bind every input (NAME=VALUE)
+    to label each node with its value and gradient too. DOT output is a Graphviz
+    digraph drawn left to right, inputs first; mermaid is a flowchart for
+    Markdown viewers; json lists nodes and edges.
+    """
+    from .diagram import graph_view, dot_lines, mermaid_lines, json_obj
+    from . import render
+    prog, words = load_program(args, file, output)
+    bindings = parse_bindings(words, bind_file)
+    view = graph_view(prog, bindings, wrt=split_names(wrt), nonfinite=nonfinite)
+    warn(view.warnings)
+    fmt_ = fmt_ or ("tree" if sys.stdout.isatty() else "dot")
+    out = sys.stdout
+    if fmt_ == "tree":
+        render.graph_tree(view, out, precision)
+    elif fmt_ == "json":
+        render.json_write(json_obj(view), out)
+    else:
+        lines = dot_lines(view, precision) if fmt_ == "dot" else mermaid_lines(view, precision)
+        for line in lines:
+            out.write(line + "\n")
+    out.flush()
+
+
+@cli.command("explain", epilog="""\b
+Examples:
+  cgraph explain "(x+y)*z" x=1 y=3 z=-3
+  cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
+  cgraph explain "tanh(w*x + b)" w=0.5 x=2 b=-1 | less""")
+@program_options
+@click.option("--format", "fmt_", type=click.Choice(["pretty", "plain", "json"]),
+              help="Output format (default: pretty on a terminal, plain otherwise).")
+@click.option("--precision", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in pretty output (plain and json are exact).")
+def explain_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision):
+    """The forward and backward passes, step by step, with the numbers.
+
+    The forward pass computes each node from its inputs, inputs first. The
+    backward pass starts from the output's gradient, 1, and works back: each
+    node's gradient is the chain rule, upstream gradient times local
+    derivative, summed over the node's uses. Unnamed results are named p, q,
+    r, ... and an unnamed output g.
+    """
+    from .explain import explain
+    from . import render
+    prog, words = load_program(args, file, output)
+    bindings = parse_bindings(words, bind_file)
+    fmt_ = fmt_ or ("pretty" if sys.stdout.isatty() else "plain")
+    ex = explain(prog, bindings, wrt=split_names(wrt), nonfinite=nonfinite,
+                 precision=precision if fmt_ == "pretty" else None)
+    warn(ex.result.warnings)
+    out = sys.stdout
+    if fmt_ == "json":
+        render.json_write(ex.json_obj(), out)
+    elif fmt_ == "plain":
+        render.explain_plain(ex, out)
+    else:
+        render.explain_rich(ex, out, precision)
+    out.flush()
+
+
+@cli.command("check", epilog="""\b
+Examples:
+  cgraph check "(x+y)*z" x=1 y=3 z=-3
+  cgraph check "log(x) * sin(y)" x=0.5 y=2 --rtol 1e-7
+  cgraph check "relu(x) + abs(y)" x=0 y=0      (kinks: reported, exit 0)
+  cgraph check "relu(x)" x=0 --strict          (kinks count as failures: exit 1)
+Exit status: 0 when no gradient disagrees, 1 when one does (or a domain error).""")
+@program_options
+@click.option("--eps", type=click.FloatRange(0, 1, min_open=True), default=1e-6, show_default=True,
+              help="Relative step: h = EPS * max(1, |x|) for each input x.")
+@click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
+              help="Fail an input whose relative error exceeds RTOL.")
+@click.option("--atol", type=click.FloatRange(0), default=1e-8, show_default=True,
+              help="Absolute floor: gradients smaller than ATOL/RTOL are compared to within ATOL.")
+@click.option("--strict", is_flag=True,
+              help="Count inputs that cannot be verified (at a kink, or undefined around) as failures.")
+@click.option("--format", "fmt_", type=click.Choice(["table", "plain", "json"]),
+              help="Output format (default: table on a terminal, plain otherwise).")
+@click.option("--precision", type=click.IntRange(1, 17), default=10, show_default=True,
+              help="Significant digits in the table (plain and json are exact).")
+def check_cmd(args, file, bind_file, output, wrt, nonfinite, eps, rtol, atol, strict, fmt_, precision):
+    """Check the backward pass's gradients against central finite differences.
+
+    For each input x the output is evaluated again at x - h and x + h, and
+    (f(x+h) - f(x-h)) / 2h is compared with the gradient. Next to a kink
+    (relu, abs, min, max) or the edge of a function's domain it says so and
+    uses a one-sided difference; at a kink it shows the one-sided derivatives
+    and the convention the backward pass used.
+    """
+    from .check import check
+    from . import render
+    prog, words = load_program(args, file, output)
+    bindings = parse_bindings(words, bind_file)
+    cr = check(prog, bindings, wrt=split_names(wrt), eps=eps, rtol=rtol, atol=atol, nonfinite=nonfinite)
+    warn(cr.result.warnings)
+    fmt_ = fmt_ or default_format()
+    out = sys.stdout
+    if fmt_ == "json":
+        render.json_write(cr.json_obj(strict), out)
+    elif fmt_ == "plain":
+        render.check_plain(cr, out)
+    else:
+        render.check_table(cr, out, precision)
+    out.flush()
+    if not cr.checks:
+        warn(["nothing to check: the output depends on no input"])
+    warn(["%s is not verified (%s): %s" % (c.name, c.status, "; ".join(c.notes)) for c in cr.unverified])
+    bad = cr.failed + ([c.name for c in cr.unverified] if strict else [])
+    if bad:
+        raise CgraphError("gradient check failed for %s (%s)" % (", ".join(bad), "; ".join(
+            _why(c, cr) for c in cr.checks if c.name in bad)))
+
+
+def _why(c, cr):
+    if c.status == "fail":
+        return "%s: backward pass %s, finite difference %s, relative error %.1e > rtol %g" % (
+            c.name, _fmt(c.grad), _fmt(c.fd), c.rel_error, cr.rtol)
+    return "%s: %s, not verified, with --strict" % (c.name, c.status)
+
+
+def _fmt(x):
+    from .numbers import fmt
+    return fmt(x)

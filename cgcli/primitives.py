@@ -39,6 +39,7 @@ class Primitive(NamedTuple):
     vdf: Callable  # numpy local derivatives: (np, *args, out), shaped as df
     symbol: Optional[str] = None  # infix or prefix operator; None for a call
     prec: int = P_ATOM
+    dtext: tuple = ()  # the local derivatives in words, for `cgraph explain` (filled in from _DTEXT below)
 
 
 # ---- named helpers for the kinks -------------------------------------------
@@ -187,6 +188,26 @@ _ROWS = [
     Primitive("min", VARIADIC, min, _tied, _vmin, _vtied),
     Primitive("max", VARIADIC, max, _tied, _vmax, _vtied),
 ]
+
+# The local derivatives as formulas, per input ({0}, {1}: the inputs; a
+# variadic row's one formula is for its argument {0}). `cgraph explain` shows
+# them beside their numbers; they describe `df` above and must agree with it.
+_DTEXT = {
+    "add": ("1", "1"), "sub": ("1", "-1"), "mul": ("{1}", "{0}"),
+    "div": ("1/{1}", "-{0}/{1}^2"), "neg": ("-1",),
+    "pow": ("{1} * {0}^({1} - 1)", "{0}^{1} * log({0})"),
+    "exp": ("exp({0})",), "log": ("1/{0}",),
+    "log2": ("1/({0} * log(2))",), "log10": ("1/({0} * log(10))",),
+    "sqrt": ("1/(2 * sqrt({0}))",), "sin": ("cos({0})",), "cos": ("-sin({0})",),
+    "tan": ("1 + tan({0})^2",), "asin": ("1/sqrt(1 - {0}^2)",),
+    "acos": ("-1/sqrt(1 - {0}^2)",), "atan": ("1/(1 + {0}^2)",),
+    "sinh": ("cosh({0})",), "cosh": ("sinh({0})",), "tanh": ("1 - tanh({0})^2",),
+    "sigmoid": ("sigmoid({0}) * (1 - sigmoid({0}))",), "relu": ("1 if {0} > 0 else 0",),
+    "softplus": ("sigmoid({0})",), "abs": ("sign({0})",),
+    "min": ("1 if {0} is the smallest argument else 0 (ties share it)",),
+    "max": ("1 if {0} is the largest argument else 0 (ties share it)",),
+}
+_ROWS = [p._replace(dtext=_DTEXT.get(p.name, ())) for p in _ROWS]
 
 PRIMITIVES = {p.name: p for p in _ROWS}
 

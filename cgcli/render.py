@@ -406,3 +406,187 @@ class EpochReporter:
             else:
                 self.out.write(line + "\n")
         self.out.flush()
+
+# ---- graph, explain, check (the diagram, explain and check modules give the data) ----
+
+def json_write(obj, out, rows=("nodes", "edges", "steps", "inputs")):
+    """JSON with each element of the keys in `rows` (lists or iterators, written
+    as they come) on its own line."""
+    import json
+    first = True
+    out.write("{")
+    for k, v in obj.items():
+        out.write("%s%s: " % ("" if first else ", ", json.dumps(k)))
+        first = False
+        if k in rows and not isinstance(v, (dict, str)) and v is not None:
+            sep = "[\n  "
+            for item in v:
+                out.write(sep + json.dumps(item))
+                sep = ",\n  "
+            out.write("[]" if sep.startswith("[") else "\n]")
+        else:
+            out.write(json.dumps(v))
+    out.write("}\n")
+
+
+def graph_tree(view, out, precision=6):
+    """The graph as a Rich tree from the output down; a node used again is drawn
+    once and later referred to by its id. An explicit stack, no recursion."""
+    from rich.tree import Tree
+    from rich.markup import escape
+    from .diagram import label_lines
+    g = view.graph
+
+    def label(i):
+        lines = label_lines(view, i, precision)
+        head = "[dim]#%d[/] %s" % (i, escape(lines[0]))
+        if g.ops[i] not in ("var", "const"):
+            head += "  [magenta]%s[/]" % g.ops[i]
+        if view.values[i] is not None:
+            head += "  value=%s" % _num(view.values[i], precision)
+        if view.grads[i] is not None:
+            head += "  [green]grad=%s[/]" % _num(view.grads[i], precision)
+        return head
+
+    con = _console(out)
+    # each level indents by 4 columns: deeper levels would not fit (and a very
+    # deep tree would be quadratic in size), so stop where the text still shows
+    limit = max(10, (con.width - 40) // 4)
+    last = view.output
+    root = Tree(label(last))
+    drawn = {last}
+    stack = [(root, a, 1) for a in reversed(g.args[last])]
+    while stack:
+        parent, i, depth = stack.pop()
+        if i in drawn:
+            parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(view.names[i] or view.texts[i])))
+            continue
+        if depth >= limit and g.args[i]:
+            parent.add("[dim]#%d ... (deeper than %d levels: see --format dot or json)[/]" % (i, limit))
+            continue
+        drawn.add(i)
+        node = parent.add(label(i))
+        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
+    con.print(root)
+
+
+_ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "result": "bold",
+               "note": "dim", "text": ""}
+
+
+def _explain_parts(ex):
+    """The intro lines and the two section titles, shared by plain and Rich."""
+    label = ex.output_label
+    intro = []
+    names = ex.auto_names
+    if len(names) == 1:
+        intro.append("%s is a name given here to a result the program leaves unnamed." % names[0])
+    elif len(names) > 8:
+        intro.append("%s, ..., %s (%d names) are given here to results the program leaves unnamed." % (
+            ", ".join(names[:6]), names[-1], len(names)))
+    elif names:
+        intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
+    if not ex.has_backward:
+        intro.append("The output depends on no input: there is no backward pass.")
+    titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
+              "backward": "Backward pass: from d%s/d%s = 1, each node's gradient is upstream "
+                          "gradient * local derivative, summed over the node's uses" % (label, label)}
+    return intro, titles
+
+
+def _explain_summary(label, r, num):
+    grads = ", ".join("d%s/d%s = %s" % (label, k, num(v)) for k, v in r.gradients.items())
+    return "So %s = %s%s." % (label, num(r.value), ("; " + grads) if grads else "")
+
+
+def explain_plain(ex, out):
+    """The explanation as plain text: no colour, exact numbers. Streams."""
+    from .numbers import fmt
+    intro, titles = _explain_parts(ex)
+    write = out.write
+    for t in intro:
+        write(t + "\n")
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", titles[p]))
+        for t in step.lines():
+            write("  " + t + "\n")
+    write("\n" + _explain_summary(ex.output_label, ex.result, fmt) + "\n")
+
+
+def explain_rich(ex, out, precision=6):
+    """The explanation for a terminal: coloured names, gradients and results.
+    Lines are printed in batches (one Rich print per line is slow on big graphs)."""
+    from rich.text import Text
+    con = _console(out)
+    intro, titles = _explain_parts(ex)
+    for t in intro:
+        con.print(Text(t, style="dim"))
+    batch = Text()
+    count = 0
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            batch.append("\n%s\n" % titles[p], style="bold")
+        for line in step.segments:
+            batch.append("  ")
+            for seg, role in line:
+                batch.append(seg, style=_ROLE_STYLE.get(role, ""))
+            batch.append("\n")
+            count += 1
+        if count >= 500:
+            batch.rstrip()
+            con.print(batch, overflow="fold")
+            batch, count = Text(), 0
+    batch.rstrip()
+    if batch:
+        con.print(batch, overflow="fold")
+    con.print()
+    con.print(Text(_explain_summary(ex.output_label, ex.result, lambda x: _num(x, precision)), style="bold"))
+
+
+def _check_cells(c, num):
+    return (c.name, "" if c.value is None else num(c.value), num(c.grad),
+            "" if c.fd is None else num(c.fd),
+            "" if c.rel_error is None else format(c.rel_error, ".1e"), c.status)
+
+
+def check_plain(cr, out):
+    """Tab-separated: a header, one line per input, notes in the last column."""
+    from .numbers import fmt
+    lines = ["input\tvalue\tgrad\tfd\trel_error\tstatus\tmethod\tnote"]
+    for c in cr.checks:
+        lines.append("\t".join(_check_cells(c, fmt)) + "\t%s\t%s" % (c.method or "", "; ".join(c.notes)))
+    out.write("\n".join(lines) + "\n")
+
+
+def check_table(cr, out, precision=10):
+    """A Rich table: per input the backward-pass gradient, the finite difference,
+    their relative error and the verdict; notes below."""
+    from rich.table import Table
+    from rich import box
+    from rich.text import Text
+    con = _console(out)
+    label = _label(cr.result)
+    t = Table(box=box.SIMPLE_HEAD, caption="%s = %s   h = %g·max(1,|x|)  rtol %g  atol %g" % (
+        label, _num(cr.result.value, precision), cr.eps, cr.rtol, cr.atol), caption_justify="left")
+    t.add_column("input", style="cyan")
+    t.add_column("value", justify="right")
+    t.add_column("backward pass", justify="right", style="green")
+    t.add_column("finite difference", justify="right")
+    t.add_column("rel. error", justify="right")
+    t.add_column("status")
+    colour = {"ok": "green", "fail": "bold red", "kink": "yellow", "unchecked": "yellow"}
+    for c in cr.checks:
+        cells = list(_check_cells(c, lambda x: _num(x, precision)))
+        cells[-1] = Text(c.status, style=colour.get(c.status, ""))
+        t.add_row(*cells)
+    con.print(t)
+    for c in cr.checks:
+        for n in c.notes:
+            con.print(Text.assemble(("%s: " % c.name, "cyan"), (n, "dim" if c.status == "ok" else "yellow")))

@@ -1,0 +1,340 @@
+"""`cgraph explain`: the forward and backward passes written out step by step.
+
+The forward pass goes up the tape: each node's value from its inputs, with the
+numbers (`p = x + y = 1 + 3 = 4`). The backward pass goes down it from the
+output, whose gradient is 1: each node's gradient is, summed over its uses,
+the user's gradient (upstream) times the local derivative of the user with
+respect to the node (`dg/dx = dg/dp * ∂p/∂x = -3 * 1 = -3`), the local
+derivative written as its rule from the primitive table (`∂g/∂p = z = -3`).
+
+Every intermediate result gets a name so that the steps can refer to it: its
+program name if it has one, else p, q, r, ... (names the program does not
+use); an unnamed output is g. The numbers are the ones the evaluator computed,
+and the products are summed in the backward loop's order, so the totals shown
+are the gradients `cgraph eval` reports.
+
+Each step carries its text as segments (text, role) so that a terminal can
+colour it; `lines(step)` gives the plain text. Loops only: no recursion.
+"""
+
+from .graph import CONST, VAR, no_gc, write
+from .numbers import fmt_precision, json_number
+from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
+
+# Segment roles (render.py maps them to styles).
+NAME, GRAD, LOCAL, NUM, RESULT, NOTE, TEXT = "name", "grad", "local", "num", "result", "note", "text"
+
+_AUTO = "pqrstuvw"
+_OUTPUT = ("g", "f", "h", "out", "output")
+
+
+class Step:
+    """One step: `data` is its JSON object (without the text), `segments` its
+    lines, each a list of (text, role)."""
+
+    def __init__(self, data, segments):
+        self.data = data
+        self.segments = segments
+
+    def lines(self):
+        return ["".join(t for t, _ in line) for line in self.segments]
+
+    def json(self):
+        d = dict(self.data)
+        d["text"] = self.lines()
+        return d
+
+
+class Explanation:
+    """The steps of both passes. They are made as they are read (`iter_steps`),
+    so a graph of any size is explained in constant memory beyond the graph."""
+
+    def __init__(self, result, names, output_label, auto_names, make_steps):
+        self.result = result
+        self.names = names  # per node of result.graph: the name the steps use (None for constants)
+        self.output_label = output_label
+        self.auto_names = auto_names  # names given here to unnamed results, in order
+        grads = result.grads
+        self.has_backward = bool(grads) and grads[-1] is not None
+        self._make_steps = make_steps
+
+    def iter_steps(self):
+        return self._make_steps()
+
+    @property
+    def steps(self):
+        return list(self.iter_steps())
+
+    @property
+    def forward(self):
+        return [s for s in self.iter_steps() if s.data["pass"] == "forward"]
+
+    @property
+    def backward(self):
+        return [s for s in self.iter_steps() if s.data["pass"] == "backward"]
+
+    def json_obj(self):
+        """The explanation as JSON data; "steps" is an iterator (render.json_write streams it)."""
+        r = self.result
+        return {
+            "output": r.output_name,
+            "output_label": self.output_label,
+            "value": json_number(r.value),
+            "gradients": {k: json_number(v) for k, v in r.gradients.items()},
+            "named_here": self.auto_names,
+            "steps": (s.json() for s in self.iter_steps()),
+        }
+
+
+def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
+    """Evaluate `program` at `bindings` and write both passes out as steps.
+    `precision` rounds the numbers in the text (None: shortest round-trip)."""
+    from .evaluate import evaluate
+    result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
+    g = result.graph
+    names, label, auto = _names(g)
+    return Explanation(result, names, label, auto, lambda: _steps(result, names, label, precision))
+
+
+def _steps(result, names, label, precision):
+    """Yield the forward steps, then the backward ones."""
+    with no_gc():  # millions of small acyclic objects: see graph.no_gc
+        yield from _steps_inner(result, names, label, precision)
+
+
+def _steps_inner(result, names, label, precision):
+    g = result.graph
+    v, gr = result.values, result.grads
+    n = len(g.ops)
+
+    def num(x):
+        return fmt_precision(x, precision)
+
+    texts = None  # expressions of constants, computed on demand
+    ref = []  # how a step refers to each node: its name, or a constant's text
+    for i in range(n):
+        if names[i] is not None:
+            ref.append(names[i])
+        else:
+            if texts is None:
+                texts = g.exprs()
+            ref.append(texts[i])
+
+    # ---- forward -----------------------------------------------------------
+    for i in range(n):
+        op = g.ops[i]
+        if op == CONST and names[i] is None:
+            continue  # a number in the text: nothing to compute
+        value = num(v[i])
+        if op == VAR or op == CONST:
+            line = [(names[i], NAME), (" = ", TEXT), (value, RESULT)]
+            data = {"pass": "forward", "id": i, "name": names[i], "op": op, "inputs": [],
+                    "value": json_number(v[i])}
+            yield Step(data, [line])
+            continue
+        args = g.args[i]
+        formula = _write(op, [ref[a] for a in args])
+        numbers = _write(op, [num(v[a]) for a in args])
+        line = [(names[i], NAME), (" = ", TEXT), (formula, TEXT)]
+        if numbers != formula and numbers != value:
+            line += [(" = ", TEXT), (numbers, NUM)]
+        line += [(" = ", TEXT), (value, RESULT)]
+        data = {"pass": "forward", "id": i, "name": names[i], "op": op, "expr": formula,
+                "inputs": list(args), "operands": [json_number(v[a]) for a in args],
+                "value": json_number(v[i])}
+        yield Step(data, [line])
+
+    # ---- backward ----------------------------------------------------------
+    out = n - 1
+    if n and gr[out] is not None:
+        users = [[] for _ in range(n)]
+        for u in range(n):
+            for k, a in enumerate(g.args[u]):
+                users[a].append((u, k))
+        dfs = {e[0]: e[2] for e in g.bcode}
+        partials = {}
+        d_out = "d%s" % label
+
+        def dname(i):
+            return "%s/d%s" % (d_out, names[i])
+
+        for i in range(n - 1, -1, -1):
+            if gr[i] is None:
+                continue
+            if i == out:
+                line = [(dname(i), GRAD), (" = ", TEXT), (num(gr[i]), RESULT)]
+                data = {"pass": "backward", "id": i, "name": names[i], "grad": json_number(gr[i]),
+                        "terms": []}
+                yield Step(data, [line])
+                continue
+            uses = [(u, k) for u, k in reversed(users[i]) if gr[u] is not None]
+            uses.sort(key=lambda uk: (-uk[0], uk[1]))
+            count = {}
+            for u, _ in uses:
+                count[u] = count.get(u, 0) + 1
+            repeated = {u for u, c in count.items() if c > 1}
+            terms, segs = [], []
+            for u, k in uses:
+                if u not in partials:
+                    partials[u] = _local(g, v, u, dfs.get(u))
+                local = partials[u][k]
+                formula = _local_text(g, u, k, ref)
+                partial = "∂%s/∂%s" % (names[u], names[i])
+                line = [("    where ", NOTE), (partial, LOCAL)]
+                if u in repeated:
+                    line.append((" (operand %d)" % (k + 1), NOTE))
+                line.append((" = ", TEXT))
+                if formula and formula != num(local):
+                    line += [(formula, TEXT), (" = ", TEXT)]
+                line.append((num(local), NUM))
+                note = _kink_note(g, v, u, k, ref, num)
+                if note:
+                    line.append(("   (%s)" % note, NOTE))
+                segs.append(line)
+                terms.append({"via": u, "via_name": names[u], "arg": k,
+                              "upstream": json_number(gr[u]), "local": json_number(local),
+                              "local_formula": formula, "product": json_number(gr[u] * local)})
+            chain = [(dname(i), GRAD), (" = ", TEXT)]
+            for t, (u, k) in enumerate(uses):
+                if t:
+                    chain.append((" + ", TEXT))
+                chain += [(dname(u), GRAD), (" * ", TEXT), ("∂%s/∂%s" % (names[u], names[i]), LOCAL)]
+            chain.append((" = ", TEXT))
+            prods = []
+            for t, (u, k) in enumerate(uses):
+                up = num(gr[u])
+                prods.append("%s * %s" % ("(%s)" % up if t and up.startswith("-") else up,
+                                          _atom(num(partials[u][k]))))
+            chain.append((" + ".join(prods), NUM))
+            if len(uses) > 1:
+                chain += [(" = ", TEXT), (_sum([num(gr[u] * partials[u][k]) for u, k in uses]), NUM)]
+            chain += [(" = ", TEXT), (num(gr[i]), RESULT)]
+            segs.insert(0, chain)
+            data = {"pass": "backward", "id": i, "name": names[i], "grad": json_number(gr[i]),
+                    "terms": terms}
+            yield Step(data, segs)
+
+
+# ---- names ------------------------------------------------------------------
+
+def _names(g):
+    """Per node the name the steps use; unnamed operations get p, q, r, ...
+    and an unnamed output g. Returns (names, output's name, names given here)."""
+    shown = g.display_names()
+    taken = set(n for n in shown if n) | set(g.inputs) | set(CONSTANTS) | set(FUNCTIONS)
+    fresh = _fresh(taken)
+    names = list(shown)
+    auto = []
+    n = len(names)
+    if n and names[-1] is None:
+        out = next((c for c in _OUTPUT if c not in taken), None) or next(fresh)
+        taken.add(out)
+        names[-1] = out
+        auto.append(out)
+    for i in range(n - 1):
+        if names[i] is None and g.ops[i] not in (VAR, CONST):
+            names[i] = next(fresh)
+            auto.append(names[i])
+    if auto and n and auto[0] == names[-1] and g.ops[-1] not in (VAR, CONST):
+        auto = auto[1:] + auto[:1]  # list the output's name last, as the steps meet it
+    return names, names[-1] if n else "output", auto
+
+
+def _fresh(taken):
+    k = 0
+    while True:
+        for c in _AUTO:
+            name = c if k == 0 else "%s%d" % (c, k)
+            if name not in taken:
+                taken.add(name)
+                yield name
+        k += 1
+
+
+# ---- writing ----------------------------------------------------------------
+
+def _write(op, texts):
+    """`op` applied to operands given as text (names or numbers), a negative
+    operand in parentheses except first in a sum or product (`-3 * 1`, `4 * (-3)`)."""
+    prim = PRIMITIVES[op]
+    operands = []
+    for k, t in enumerate(texts):
+        if t.startswith("-") and prim.symbol is not None:
+            if k == 0 and len(texts) == 2 and prim.prec in (P_SUM, P_PRODUCT):
+                operands.append((t, P_UNARY))
+            else:
+                operands.append(("(%s)" % t, P_ATOM))
+        else:
+            operands.append((t, P_ATOM))
+    return write(op, operands)[0]
+
+
+def _sum(terms):
+    return " + ".join(t if k == 0 or not t.startswith("-") else "(%s)" % t for k, t in enumerate(terms))
+
+
+def _atom(t):
+    return "(%s)" % t if t.startswith("-") else t
+
+
+def _local_text(g, u, k, ref):
+    """The rule for ∂u/∂(operand k), in the operands' names: `z`, `1 - tanh(a)^2`."""
+    prim = PRIMITIVES[g.ops[u]]
+    args = g.args[u]
+    if not prim.dtext:  # a row without its formula: the number alone is shown
+        return ""
+    if prim.arity == VARIADIC:
+        return prim.dtext[0].format(_atom(ref[args[k]]))
+    return prim.dtext[k].format(*[_atom(ref[a]) for a in args])
+
+
+def _local(g, v, u, df):
+    """The local derivatives of node u with respect to each operand, as the backward pass computes them."""
+    prim = PRIMITIVES[g.ops[u]]
+    args = g.args[u]
+    if df is None:
+        df = prim.df
+    try:
+        if df is PRODUCT:
+            return [v[args[1]], v[args[0]]]
+        if isinstance(df, tuple):
+            return list(df)
+        if prim.arity == 1:
+            return [df(v[args[0]], v[u])]
+        if prim.arity == 2:
+            return list(df(v[args[0]], v[args[1]], v[u]))
+        return list(df([v[a] for a in args], v[u]))
+    except (ValueError, ZeroDivisionError, OverflowError):  # only with --nonfinite
+        import numpy as np
+        xs = [np.float64(v[a]) for a in args]
+        with np.errstate(all="ignore"):
+            if prim.arity == VARIADIC:
+                ds = prim.vdf(np, xs, np.float64(v[u]))
+            elif prim.arity == 1:
+                ds = [prim.vdf(np, xs[0], np.float64(v[u]))]
+            else:
+                ds = prim.vdf(np, xs[0], xs[1], np.float64(v[u]))
+        return [float(d) for d in ds]
+
+
+def _kink_note(g, v, u, k, ref, num):
+    """A word on the conventions at points without a derivative (PyTorch's choices)."""
+    op = g.ops[u]
+    args = g.args[u]
+    a = args[k]
+    if op in ("relu", "abs") and v[a] == 0:
+        return "%s has a kink at %s = 0: the backward pass takes %s'(0) = 0, as PyTorch does" % (
+            op, ref[a], op)
+    if op in ("min", "max"):
+        tied = [j for j in args if v[j] == v[u]]
+        if len(tied) > 1 and v[a] == v[u]:
+            who = list(dict.fromkeys(ref[j] for j in tied))
+            if len(who) == 1:
+                who = "%s (used %d times) is" % (who[0], len(tied))
+            else:
+                who = "%s and %s are %s" % (", ".join(who[:-1]), who[-1], "both" if len(who) == 2 else "all")
+            return "a tie: %s the %s (%s), so the gradient is shared equally" % (
+                who, "smallest" if op == "min" else "largest", num(v[u]))
+    if op == "pow" and k == 0 and v[a] == 0:
+        return "0^y: PyTorch's convention at a zero base"
+    return None
