@@ -34,7 +34,7 @@ from .errors import CgraphError, UsageError
 from .graph import CONST, VAR, Graph, no_gc, write, _const_text
 from .primitives import P_ATOM, P_UNARY, PRIMITIVES, VARIADIC
 
-BUDGET = 24  # nodes a walk looks at before it treats a node as one opaque factor
+BUDGET = 8  # nodes a walk looks at before it treats a node as one opaque factor
 TINY = 12  # a shared subexpression this short is written out at each use, not as a temporary
 _SUM_OPS = ("add", "sub", "neg")
 _EXACT_OPS = ("add", "sub", "mul", "neg", "min", "max", "abs", "sign", "step", "relu")
@@ -148,17 +148,11 @@ class Builder:
         return self._sum([(1.0, a) for a in nodes])
 
     def mul(self, a, b):
-        for x, y in ((a, b), (b, a)):
-            v = self.constval(x)
-            if v == 1:
-                return y
-            if v == 0:
-                return self.num(0)
+        if self.constval(a) == 0 or self.constval(b) == 0:
+            return self.num(0)
         return self._product([(a, 1), (b, 1)])
 
     def div(self, a, b):
-        if self.constval(b) == 1:
-            return a
         return self._product([(a, 1), (b, -1)])
 
     def pow(self, a, b):
@@ -171,6 +165,16 @@ class Builder:
             if _integral(e) and abs(e) <= 64:
                 return self._product([(a, int(e))])
         return self.call("pow", a, b)
+
+    def exact_sub(self, a, b):
+        """a - b exactly as the tape computes it, with a and b as they are (no
+        rewriting, which may move a value by a rounding): for sign(a - b) in the
+        derivatives of min and max, where a rounding would break a tie."""
+        if a == b:
+            return self.num(0)
+        if self.constval(b) == 0:
+            return a  # x - 0 is x, bit for bit
+        return self.call("sub", a, b)
 
     def call(self, op, *args):
         vals = [self.constval(a) for a in args]
@@ -552,6 +556,17 @@ def _number_text(v):
     return _const_text(v)
 
 
+def _template(op, precs):
+    """How `op` is written around operands of these precedences: pieces of text and
+    operand indexes (write's parentheses, with * and / written tight: 2*x*y)."""
+    text, p = write(op, [("\x00%d\x00" % k, q) for k, q in enumerate(precs)])
+    if op in ("mul", "div"):
+        sym = PRIMITIVES[op].symbol
+        text = text.replace(" %s " % sym, sym)
+    pattern = [int(x) if k % 2 else x for k, x in enumerate(_HOLE.split(text)) if k % 2 or x]
+    return pattern, p
+
+
 def program_text(g, results, taken=()):
     """The nodes `results` [(name, node id)] of g as program text in the language:
     a node used more than once (and longer than TINY characters) becomes a
@@ -575,6 +590,7 @@ def program_text(g, results, taken=()):
                 keep[a] = 1
                 uses[a] += 1
     pieces = {}  # node -> list of str and child ids
+    templates = {}  # (op, operand precedences) -> (pieces with operand indexes, precedence)
     prec = {}
     length = {}  # length of the node written out in full (temporaries as ~3 characters)
     temp = {}
@@ -591,20 +607,19 @@ def program_text(g, results, taken=()):
             t = leaf[i] = _number_text(attr[i])
             prec[i], length[i] = (P_UNARY if t.startswith("-") else P_ATOM), len(t)
             continue
-        operands = [("\x00%d\x00" % k, P_ATOM if a in temp else prec[a]) for k, a in enumerate(args[i])]
-        text, prec[i] = write(op, operands)
-        if op in ("mul", "div"):
-            text = text.replace(" %s " % PRIMITIVES[op].symbol, PRIMITIVES[op].symbol)  # 2*x*y
-        parts = []
+        a_ = args[i]
+        key = (op,) + tuple(P_ATOM if a in temp else prec[a] for a in a_)
+        tpl = templates.get(key)
+        if tpl is None:
+            tpl = templates[key] = _template(op, key[1:])
+        pattern, prec[i] = tpl
+        parts = [a_[x] if isinstance(x, int) else x for x in pattern]
         total = 0
-        for k, s in enumerate(_HOLE.split(text)):
-            if k % 2:
-                a = args[i][int(s)]
-                parts.append(a)
-                total += 3 if a in temp else length[a]
-            elif s:
-                parts.append(s)
-                total += len(s)
+        for x in parts:
+            if isinstance(x, str):
+                total += len(x)
+            else:
+                total += 3 if x in temp else length[x]
         pieces[i] = parts
         length[i] = total
         if uses[i] > 1 and total > TINY:
@@ -668,9 +683,17 @@ def program_text(g, results, taken=()):
 
 
 def diff_text(program, seqs):
-    """The derivatives of the program's output for each name sequence, as program text."""
+    """The derivatives of the program's output for each name sequence, as program
+    text. Works on a copy of the output's cone, so `program` is left as it was."""
+    program = _copy(program)
     results = differentiate(program, seqs)
     return program_text(program.graph, [(derivative_name(s), node) for s, node in results])
+
+
+def _copy(program):
+    from .parse import Program
+    g, new = subgraph(program.graph, [program.output])
+    return Program(g, new[program.output], program.output_name, program.source)
 
 
 # ---- the Hessian ----------------------------------------------------------------------
@@ -727,15 +750,14 @@ def hessian_nodes(program, names, builder=None):
 def hessian(program, bindings, names, nonfinite=False):
     """{a: {b: value}}: the Hessian of the output at `bindings` for the input names."""
     from .evaluate import forward
-    from .parse import Program
     # Work on a copy: the caller's graph may be the one its Result shows, node by node.
-    g, new = subgraph(program.graph, [program.output])
-    program = Program(g, new[program.output], program.output_name, program.source)
+    program = _copy(program)
+    g = program.graph
     rows = hessian_nodes(program, names)
     outs = [node for row in rows.values() for node in row.values()]
     if not outs:
         return {}
-    h, new = subgraph(program.graph, outs)
+    h, new = subgraph(g, outs)
     try:
         with no_gc():
             v = forward(h, bindings, nonfinite)

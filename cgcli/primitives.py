@@ -164,18 +164,20 @@ def _sd_extreme(sgn):
     """min (sgn -1) and max (sgn 1): the tied arguments share the gradient equally,
     as in the numeric rows. With two arguments, d max(a, b)/da = (1 + sign(a - b))/2;
     with more, d/da_i = (1 + sign(a_i - m))/(n + sum_j sign(a_j - m)), m the output
-    (for min the signs are negated): the count of ties is in the denominator."""
+    (for min the signs are negated): the count of ties is in the denominator.
+    a - b is taken exactly as the tape has a and b (b.exact_sub), so that equal
+    values stay equal."""
     def sd(b, xs, o):
         n = len(xs)
         if n == 1:
             return [b.num(1)]
         if n == 2:
-            s = b.call("sign", b.sub(xs[0], xs[1]))
+            s = b.call("sign", b.exact_sub(xs[0], xs[1]))
             if sgn < 0:
                 s = b.neg(s)
             half = b.num(0.5)
             return [b.mul(half, b.add(b.num(1), s)), b.mul(half, b.sub(b.num(1), s))]
-        ss = [b.call("sign", b.sub(a, o)) for a in xs]
+        ss = [b.call("sign", b.exact_sub(a, o)) for a in xs]
         if sgn < 0:
             ss = [b.neg(s) for s in ss]
         den = b.sum([b.num(n)] + ss)
