@@ -8,16 +8,17 @@ primitive's symbolic row (`Primitive.sd`) through a simplifying `Builder`. The
 derivative is then a node like any other: it can be evaluated, differentiated
 again (higher orders, the Hessian) or printed back as a program.
 
-Simplification is local and never changes a value the unsimplified form would
-compute, with three documented exceptions where it follows the algebra of real
-numbers: `x*0` and `x - x` are 0 even where x is undefined, and a product or
-quotient may overflow where the unsimplified one would not, or the reverse.
-A `Builder` keeps sums as lists of terms (coefficient, factors) and products as
-factors with integer exponents, collects like terms, folds numbers, and writes
-the canonical node: coefficient first, inputs next, then other factors in tape
-order, divisions last (`2*x*y`, `-x/y^2`, `1 - t^2`). `x/x` and `x^2/x` are left
-alone (both are undefined at x = 0, while 1 and x are not); exponents of one base
-are merged only when that keeps every division by it (x*x -> x^2, x/x^2 -> 1/x).
+Simplification is local and never changes the value where the backward pass
+has one; it follows the algebra of real numbers, so it may give a value where
+the unsimplified form has none: `x*0` and `x - x` are 0 even where x is
+undefined, `x/x` is 1 (see Builder.cancel: every division in a derivative is
+one the backward pass also does, so at x = 0 it has no gradient either), and a
+product may overflow where the unsimplified one would not, or the reverse.
+Values can differ by roundings (2*x*3 is 6*x). A `Builder` keeps sums as lists
+of terms (coefficient, factors) and products as factors with integer exponents,
+collects like terms, folds numbers, and writes the canonical node: coefficient
+first, inputs next, then other factors in tape order, divisions last (`2*x*y`,
+`-x/y^2`, `1 - t^2`).
 
 Nothing recurses: walks into a node stop after BUDGET steps and treat it as one
 opaque factor (remembered), so each builder call is O(1) and a derivative grows
@@ -83,8 +84,14 @@ class Builder:
     """Simplifying constructors over a Graph: each returns a node id of `g`
     (an existing node when an identical one exists, by hash-consing)."""
 
-    def __init__(self, g):
+    def __init__(self, g, cancel=True):
         self.g = g
+        # Whether x/x may be 1 (and x^3/x be x^2) where x may be 0. True is safe for
+        # derivatives: every division in one is a division the backward pass does at
+        # the same point (1/y of a quotient, 1/x of log, 0.5/sqrt(x), ...), so where
+        # the divisor is 0 the backward pass has no gradient to differ from. False
+        # keeps such a quotient unless its base cannot be 0 (a number, cosh).
+        self.cancel = cancel
         self.atoms = set()  # nodes that walks treat as one factor / one term
         self._cv = {}  # node -> its foldable number, or None
         self.active = None  # during a pass: per node, whether it depends on a wanted input
@@ -148,8 +155,11 @@ class Builder:
         return self._sum([(1.0, a) for a in nodes])
 
     def mul(self, a, b):
-        if self.constval(a) == 0 or self.constval(b) == 0:
+        ca, cb = self.constval(a), self.constval(b)
+        if ca == 0 or cb == 0:
             return self.num(0)
+        if ca is not None and cb is not None and math.isfinite(ca * cb):
+            return self.num(ca * cb)  # the common case of a constant adjoint times a constant partial
         return self._product([(a, 1), (b, 1)])
 
     def div(self, a, b):
@@ -187,11 +197,11 @@ class Builder:
     # ---- products ----------------------------------------------------------------
 
     def _walk_product(self, node, e, acc):
-        """Add node^e into acc = [num, den, {base: [pos, neg]}]; walks * / - and
-        integer powers. Returns False (acc untouched) when the walk is too long."""
+        """Multiply node^e into acc = [num, den, {base: [pos, neg]}], walking * / -
+        and integer powers; a walk longer than BUDGET makes node one factor (an atom)."""
         g = self.g
         ops, args = g.ops, g.args
-        if node in self.atoms or ops[node] in (VAR,):
+        if ops[node] == VAR:
             _add_factor(acc, node, e)
             return True
         cv = self.constval
@@ -205,7 +215,20 @@ class Builder:
             if v is not None:
                 items.append((0, n, k, v))
                 continue
-            if n in self.atoms or op not in ("mul", "div", "neg", "pow"):
+            if n in self.atoms:
+                # not looked into, but its number is: -(2*(a - y)) is -2*(a - y)
+                a = args[n]
+                if op == "mul" and cv(a[0]) is not None:
+                    items.append((0, a[0], k, cv(a[0])))
+                    items.append((1, a[1], k, None))
+                elif op == "neg":
+                    if k % 2:
+                        items.append((0, n, 1, -1.0))
+                    items.append((1, a[0], k, None))
+                else:
+                    items.append((1, n, k, None))
+                continue
+            if op not in ("mul", "div", "neg", "pow"):
                 items.append((1, n, k, None))
                 continue
             if op == "pow":
@@ -239,9 +262,10 @@ class Builder:
                 _add_factor(acc, n, k)
         return True
 
-    def _collect(self, items, sign=1.0):
-        """(num, den, nums, dens) for the product of node^e over items, or None for 0."""
-        acc = [sign, 1.0, {}]
+    def _collect(self, items, sign=1.0, den=1.0):
+        """(num, den, nums, dens) for sign/den times the product of node^e over
+        items, or None for 0."""
+        acc = [sign, den, {}]
         for node, e in items:
             self._walk_product(node, e, acc)
             if acc[0] == 0:
@@ -249,7 +273,7 @@ class Builder:
         num, den, fac = acc
         nums, dens = [], []
         for base, (pos, neg) in fac.items():
-            if pos and neg and (pos + neg < 0 or self._nonzero(base)):
+            if pos and neg and (self.cancel or pos + neg < 0 or self._nonzero(base)):
                 pos, neg = (pos + neg, 0) if pos + neg > 0 else (0, pos + neg)
             if pos:
                 nums.append((base, pos))

@@ -279,17 +279,33 @@ def test_simplification(expr, wrt, want):
     assert diff(expr, wrt) == want
 
 
-def test_x_over_x_is_not_cancelled():
-    """x/x is undefined at x = 0, where 1 is not: the builder leaves it (and x^2/x) alone."""
+def test_x_over_x_in_a_derivative_and_outside_one():
+    """In a derivative x/x is 1: every division in one is a division the backward
+    pass also does at that point, so where x = 0 there is no gradient to differ
+    from. A builder made with cancel=False keeps x/x and x^2/x (undefined at 0)."""
+    assert diff("log(exp(x))", "x") == "1"
+    assert diff("sqrt(x)^2", "x") == "1"
     prog = parse_program("x*y")
-    b = Builder(prog.graph)
     x, y = prog.graph.inputs["x"], prog.graph.inputs["y"]
-    assert program_text(prog.graph, [("d", b.div(x, x))]) == "x/x"
-    assert program_text(prog.graph, [("d", b.div(b.mul(x, x), x))]) == "x^2/x"
-    assert program_text(prog.graph, [("d", b.div(x, b.mul(x, x)))]) == "1/x"  # still undefined at 0
-    assert program_text(prog.graph, [("d", b.mul(b.div(y, b.num(4)), b.num(8)))]) == "2*y"
-    c = b.call("cosh", x)
-    assert program_text(prog.graph, [("d", b.div(c, c))]) == "1"  # cosh(x) >= 1
+    b = Builder(prog.graph)
+    assert program_text(prog.graph, [("d", b.div(x, x))]) == "1"
+    assert program_text(prog.graph, [("d", b.div(b.mul(x, x), x))]) == "x"
+    strict = Builder(prog.graph, cancel=False)
+    assert program_text(prog.graph, [("d", strict.div(x, x))]) == "x/x"
+    assert program_text(prog.graph, [("d", strict.div(strict.mul(x, x), x))]) == "x^2/x"
+    assert program_text(prog.graph, [("d", strict.div(x, strict.mul(x, x)))]) == "1/x"  # still undefined at 0
+    assert program_text(prog.graph, [("d", strict.mul(strict.div(y, strict.num(4)), strict.num(8)))]) == "2*y"
+    c = strict.call("cosh", x)
+    assert program_text(prog.graph, [("d", strict.div(c, c))]) == "1"  # cosh(x) >= 1
+
+
+def test_cancelling_only_where_the_backward_pass_fails():
+    """At x = 0 the backward pass of sqrt(x)^2 divides by sqrt(0): it has no gradient,
+    and the simplified derivative gives the limit 1."""
+    prog = parse_program("sqrt(x)^2")
+    with pytest.raises(CgraphError):
+        evaluate(prog, {"x": 0.0})
+    assert evaluate(parse_program(diff("sqrt(x)^2", "x")), {"x": 0.0}).value == 1.0
 
 
 def test_derivative_is_a_node_of_the_same_graph():
@@ -351,18 +367,24 @@ def test_text_grows_linearly_with_the_depth():
 
 def test_deep_expressions_do_not_recurse():
     depth = 100_000
+    assert diff("+".join(["x"] * depth), "x") == "100000"  # a 100,000-term sum
+    assert diff("(" * depth + "x^2" + ")" * depth, "x") == "2*x"  # 100,000 nested parentheses
+    assert diff("-(" * (depth - 1) + "x*y" + ")" * (depth - 1), "x") == "-y"  # nested negations
+
+
+def test_a_deep_chain_of_functions():
+    """sin(sin(...sin(x)...)) 10,000 deep: its derivative is a product of a cos(...)
+    per level, with a temporary every level or two, and parses and evaluates again.
+    (100,000 deep works the same way, in about ten seconds.)"""
+    depth = 10_000
     nested = "sin(" * depth + "x" + ")" * depth
     text = diff(nested, "x")
-    assert len(text) < 40 * depth  # a temporary every level or two, and a factor cos(...) per level
+    assert len(text) < 40 * depth
     assert text.startswith("t1 = sin(sin(sin(x)))\nt2 = sin(sin(t1))\n")
     assert text.endswith("*cos(sin(sin(x)))*cos(sin(x))*cos(x)")
     again = parse_program(text)
     assert evaluate(again, {"x": 0.5}).value == pytest.approx(
         evaluate(parse_program(nested), {"x": 0.5}).gradients["x"], rel=1e-9)
-    deep_sum = "+".join(["x"] * depth)
-    assert diff(deep_sum, "x") == "100000"
-    parens = "(" * depth + "x^2" + ")" * depth
-    assert diff(parens, "x") == "2*x"
 
 
 # ---- the command line ---------------------------------------------------------------------
