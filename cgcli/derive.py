@@ -334,6 +334,32 @@ class Builder:
 
     # ---- sums --------------------------------------------------------------------
 
+    def _expand(self, terms):
+        """Multiply out a term's sum factor (of up to 4 terms) when the pieces then
+        collect with the other terms into fewer: exp(x)*(2*cos(x) - 2*sin(x)) -
+        2*exp(x)*cos(x) is -2*exp(x)*sin(x). Otherwise the sums stay as they are."""
+        ops = self.g.ops
+        for key in list(terms):
+            t = terms.get(key)
+            if t is None or t[0] == 0:
+                continue
+            num, den, nums, dens = t
+            sums = [b for b, k in nums if k == 1 and ops[b] in _SUM_OPS and b not in self.atoms]
+            if len(sums) != 1:
+                continue
+            s = sums[0]
+            parts = []
+            self._walk_sum(1.0, s, parts)
+            if len(parts) > 4 or parts == [(1.0, s)]:
+                continue
+            others = [(b, k) for b, k in nums if b != s] + [(b, -k) for b, k in dens]
+            trial = {k: list(v) for k, v in terms.items() if k != key}
+            for c, u in parts:
+                _merge(trial, self._collect([(u, 1)] + others, c * num, den))
+            if _count(trial) < _count(terms):
+                terms = trial
+        return terms
+
     def _walk_sum(self, c, node, out):
         g = self.g
         ops, args = g.ops, g.args
@@ -381,18 +407,9 @@ class Builder:
             self._walk_sum(c, node, flat)
         terms = {}  # (nums, dens) -> [num, den, nums, dens]; dicts keep the first order
         for c, node in flat:
-            t = self._collect([(node, 1)], c)
-            if t is None:
-                continue
-            num, den, nums, dens = t
-            key = (tuple(nums), tuple(dens))
-            old = terms.get(key)
-            if old is None:
-                terms[key] = [num, den, nums, dens]
-            elif old[1] == den:
-                old[0] += num
-            else:
-                old[0], old[1] = old[0] / old[1] + num / den, 1.0
+            _merge(terms, self._collect([(node, 1)], c))
+        if 2 <= len(terms) <= 16:
+            terms = self._expand(terms)
         ts = [t for t in terms.values() if t[0] != 0]
         if not ts:
             return self.num(0)
@@ -414,6 +431,25 @@ class Builder:
             else:
                 node = g.apply("add", node, self._build_product(num, den, nums, dens))
         return node
+
+
+def _merge(terms, t):
+    """Add the term t = (num, den, nums, dens) to the like terms in `terms`."""
+    if t is None:
+        return
+    num, den, nums, dens = t
+    key = (tuple(nums), tuple(dens))
+    old = terms.get(key)
+    if old is None:
+        terms[key] = [num, den, nums, dens]
+    elif old[1] == den:
+        old[0] += num
+    else:
+        old[0], old[1] = old[0] / old[1] + num / den, 1.0
+
+
+def _count(terms):
+    return sum(1 for t in terms.values() if t[0] != 0)
 
 
 def _add_factor(acc, node, e):
