@@ -228,7 +228,8 @@ Examples:
   cgraph diff "x^3" --wrt x --order 2           6*x
   cgraph diff "x^2*y^3" --wrt x --wrt y         the mixed partial d2/dxdy: 6*x*y^2
   cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
-  cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)""")
+  cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
+  cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)""")
 @click.argument("args", nargs=-1, metavar="[EXPR]")
 @click.option("-f", "--file", "file", metavar="FILE",
               help='Read the program from FILE ("-" for standard input) instead of EXPR.')
@@ -237,7 +238,7 @@ Examples:
 @click.option("--wrt", "wrt", metavar="A,B", multiple=True,
               help="Differentiate with respect to these inputs, one derivative per name (default: each "
                    "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.")
-@click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True,
+@click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
               help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
 def diff_cmd(args, file, output, wrt, order):
     """The derivative as an expression in the language, so that it parses again.
