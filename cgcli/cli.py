@@ -257,7 +257,7 @@ def diff_cmd(args, file, output, wrt, order):
     if not steps:
         steps = [list(prog.graph.cone(prog.output)[0].inputs)]
         if not steps[0]:
-            raise UsageError("nothing to differentiate: the program reads no inputs (or name one with --wrt)")
+            raise UsageError("nothing to differentiate: the output reads no inputs (name one with --wrt for its 0)")
     if order > 1:
         if len(steps) > 1:
             raise UsageError("--order repeats a single --wrt; --wrt given %d times already differentiates "

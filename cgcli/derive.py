@@ -575,7 +575,8 @@ def check_names(program, names):
 def differentiate(program, seqs, builder=None):
     """[(seq, node)]: for each sequence of input names, the output differentiated
     by each name in turn ((x,) is d/dx, (x, y) the mixed partial d2/dxdy). Sequences
-    with a common prefix share its pass; one pass serves all next names of a prefix."""
+    with a common prefix share its pass; one pass serves all next names of a prefix.
+    The nodes are added to program.graph (diff_text and hessian work on a copy)."""
     g = program.graph
     check_names(program, [n for s in seqs for n in s])
     b = builder or Builder(g)
@@ -699,10 +700,10 @@ def program_text(g, results, taken=()):
     for i in temp:
         name = g.names[i] if i < len(g.names) else None
         if name is None or count.get(name) != 1 or name in taken:
-            while True:
+            while True:  # t1, t2, ...: not a name the program uses for something else
                 k += 1
                 name = "t%d" % k
-                if name not in taken:
+                if name not in taken and name not in count:
                     break
         taken.add(name)
         temp[i] = name

@@ -432,7 +432,7 @@ def test_cli_diff_output_parses_and_evaluates_again():
 @pytest.mark.parametrize("args, status, message", [
     (["diff", "x*y", "--wrt", "z"], 2, "error: --wrt: z is not an input of the program (inputs: x, y)\n"),
     (["diff", "x*y", "--wrt", "x", "x=1"], 2, "error: diff takes an expression, not bindings (x=1)"),
-    (["diff", "3 + 4"], 2, "error: nothing to differentiate: the program reads no inputs"),
+    (["diff", "3 + 4"], 2, "error: nothing to differentiate: the output reads no inputs"),
     (["diff", "x*y", "--wrt", "x", "--wrt", "y", "--order", "2"], 2, "error: --order repeats a single --wrt"),
     (["diff", "2x", "--wrt", "x"], 2, "error: syntax error at column 2"),
     (["diff", "x", "--order", "0"], 2, "error: Invalid value for '--order'"),
@@ -507,3 +507,17 @@ def test_fifty_step_recurrence_is_fast():
     r = run("diff", src, "--wrt", "w")
     assert r.exit_code == 0
     assert time.perf_counter() - start < 5
+
+
+def test_names_never_collide_with_the_programs():
+    # an input called d_x: the derivative with respect to x is then d_x_
+    assert diff("d_x*x") == "d_d_x = x\nd_x_ = d_x"
+    # a program name t1 for another node: the temporary is t2
+    assert diff("t1 = sin(x)*y; t1*t1 + t1") == "t2 = 2*y*sin(x) + 1\nd_x = y*t2*cos(x)\nd_y = sin(x)*t2"
+    # an input called t1
+    text = diff("tanh(t1*x + b)", "t1", "b")
+    assert text == "t2 = 1 - tanh(t1*x + b)^2\nd_t1 = x*t2\nd_b = t2"
+    prog = parse_program(text)
+    point = {"t1": 0.3, "x": -1.2, "b": 0.4}
+    res = evaluate(parse_program("tanh(t1*x + b)"), point)
+    assert evaluate(prog.select("d_t1"), point).value == pytest.approx(res.gradients["t1"], rel=1e-12)
