@@ -14,7 +14,10 @@ the unsimplified form has none: `x*0` and `x - x` are 0 even where x is
 undefined, `x/x` is 1 (see Builder.cancel: every division in a derivative is
 one the backward pass also does, so at x = 0 it has no gradient either), and a
 product may overflow where the unsimplified one would not, or the reverse.
-Values can differ by roundings (2*x*3 is 6*x). A `Builder` keeps sums as lists
+Values can differ by roundings (2*x*3 is 6*x). (The rules themselves have one
+exception, in primitives._sd_pow: x^y with an exponent that depends on an input
+is undefined at x = 0, where the backward pass takes PyTorch's limits.)
+A `Builder` keeps sums as lists
 of terms (coefficient, factors) and products as factors with integer exponents,
 collects like terms, folds numbers, and writes the canonical node: coefficient
 first, inputs next, then other factors in tape order, divisions last (`2*x*y`,
@@ -476,16 +479,11 @@ def _add_number(acc, v, k):
         return False
     if not math.isfinite(p) or p == 0:
         return False
-    if k > 0:
-        acc[0] *= p
-        if not math.isfinite(acc[0]):
-            acc[0] /= p
-            return False
-    else:
-        acc[1] *= p
-        if not math.isfinite(acc[1]):
-            acc[1] /= p
-            return False
+    slot = 0 if k > 0 else 1
+    r = acc[slot] * p
+    if not math.isfinite(r) or r == 0:
+        return False
+    acc[slot] = r
     return True
 
 

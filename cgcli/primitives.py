@@ -154,7 +154,10 @@ def _sd_div(b, x, y, o):
 def _sd_pow(b, x, y, o):
     """x^y: y*x^(y - 1) and x^y*log(x), each only when asked for, so a constant
     exponent never brings in log(x) (x may be negative) and a constant base folds
-    log(e) to 1. With the builder, x^0 has derivative 0 and x^1 has 1."""
+    log(e) to 1. With the builder, x^0 has derivative 0 and x^1 has 1. The one
+    place where the printed derivative and _dpow differ: at x = 0 with an exponent
+    that depends on an input, these are undefined (log(0), 0^-1) where _dpow takes
+    PyTorch's limits; the language has no guard that would not be evaluated."""
     dx = b.mul(y, b.pow(x, b.sub(y, b.num(1)))) if b.wants(x) else None
     dy = b.mul(o, b.call("log", x)) if b.wants(y) else None
     return dx, dy
