@@ -194,7 +194,8 @@ Examples:
   echo "sin(x)^2 + cos(x)^2" | cgraph eval -f - x=0.7 --format tree
   cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
   cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
-  cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)""")
+  cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
+  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
 @program_options
 @click.option("--format", "fmt_", type=click.Choice(["table", "tree", "plain", "json", "csv", "jsonl"]),
               help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise).")
@@ -210,8 +211,10 @@ Examples:
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
               help="Report a bad row or line on stderr and go on (the exit status is still 1).")
+@click.option("--hessian", is_flag=True,
+              help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian).")
 def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, summary, data, data_format,
-             lines, skip_bad_rows):
+             lines, skip_bad_rows, hessian):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
@@ -219,6 +222,8 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
     evaluated once per row of a data file; with --lines, once per line of FILE.
     """
     if data is not None or lines:
+        if hessian:
+            raise UsageError("--hessian goes with one evaluation, not with --data or --lines")
         return _records(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, data,
                         data_format, lines, skip_bad_rows)
     if fmt_ in ("csv", "jsonl"):
@@ -232,14 +237,20 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
     warn(result.warnings)
     fmt_ = fmt_ or default_format()
     out = sys.stdout
+    h = None
+    if hessian:
+        from .derive import hessian as second
+        h = second(prog, bindings, result.wrt, nonfinite)
     if fmt_ == "json":
-        render.json_out(result, out, summary)
+        render.json_out(result, out, summary, extra=None if h is None else {"hessian": render.hessian_json(h)})
     elif fmt_ == "plain":
         render.plain(result, out, summary)
     elif fmt_ == "tree":
         render.tree(result, out, precision)
     else:
         render.table(result, out, precision, summary)
+    if h is not None and fmt_ != "json":
+        (render.hessian_plain if fmt_ == "plain" else render.hessian_table)(h, out, precision)
     out.flush()
 
 
@@ -580,3 +591,52 @@ def _why(c, cr):
 def _fmt(x):
     from .numbers import fmt
     return fmt(x)
+# ---- diff -------------------------------------------------------------------
+
+@cli.command("diff", epilog="""\b
+Examples:
+  cgraph diff "x^2*y + sin(x)" --wrt x          2*x*y + cos(x)
+  cgraph diff "x^2*y + sin(x)" --wrt x,y        d_x = ... and d_y = ... lines
+  cgraph diff "x^3" --wrt x --order 2           6*x
+  cgraph diff "x^2*y^3" --wrt x --wrt y         the mixed partial d2/dxdy: 6*x*y^2
+  cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
+  cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
+  cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)""")
+@click.argument("args", nargs=-1, metavar="[EXPR]")
+@click.option("-f", "--file", "file", metavar="FILE",
+              help='Read the program from FILE ("-" for standard input) instead of EXPR.')
+@click.option("--output", "output", metavar="NAME",
+              help="Differentiate NAME's newest value instead of the last statement's.")
+@click.option("--wrt", "wrt", metavar="A,B", multiple=True,
+              help="Differentiate with respect to these inputs, one derivative per name (default: each "
+                   "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.")
+@click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
+              help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
+def diff_cmd(args, file, output, wrt, order):
+    """The derivative as an expression in the language, so that it parses again.
+
+    One derivative is printed as an expression; several, or one with shared
+    subexpressions, as a program: temporaries `t1 = ...` for subexpressions used
+    more than once, then a `d_x = ...` line per derivative (`d2_x` for d2/dx2,
+    `d2_x_y` for d2/dxdy).
+    """
+    from .derive import diff_text
+    prog, words = load_program(args, file, output)
+    if words:
+        raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "
+                         "cgraph diff EXPR --wrt x | cgraph eval -f - NAME=VALUE ..." % " ".join(words))
+    steps = [split_names([w]) or [] for w in wrt]
+    if not steps:
+        steps = [list(prog.graph.cone(prog.output)[0].inputs)]
+        if not steps[0]:
+            raise UsageError("nothing to differentiate: the output reads no inputs (name one with --wrt for its 0)")
+    if order > 1:
+        if len(steps) > 1:
+            raise UsageError("--order repeats a single --wrt; --wrt given %d times already differentiates "
+                             "%d times" % (len(steps), len(steps)))
+        seqs = [(name,) * order for name in steps[0]]
+    else:
+        seqs = [()]
+        for step in steps:
+            seqs = [s + (name,) for s in seqs for name in step]
+    click.echo(diff_text(prog, list(dict.fromkeys(seqs))))

@@ -52,7 +52,7 @@ def test_unknown_function_lists_close_matches(cg):
     r = cg("eval", "sinn(x) + 1", "x=1")
     assert r.status == 2
     assert r.err.splitlines() == [
-        "error: unknown function 'sinn' at column 1 (did you mean sin, sinh, asin?)",
+        "error: unknown function 'sinn' at column 1 (did you mean sin, sinh, sign, asin?)",
         "  sinn(x) + 1",
         "  ^",
     ]

@@ -149,6 +149,8 @@ DOMAINS = {
     "softplus": one(floats(-50.0, 50.0)),
     "relu": one(signed(1e-2, 1e3)),
     "abs": one(signed(1e-2, 1e3)),
+    "step": one(signed(1e-2, 1e3)),
+    "sign": one(signed(1e-2, 1e3)),
     # a variadic row's entry is a function: number of arguments -> strategy
     "min": distinct,
     "max": distinct,
@@ -283,6 +285,10 @@ HAND = [
     ("pow", (2.0, -1.0), 0.5, [-0.25, 0.5 * LN2]),
     ("pow", (5.0, 0.0), 1.0, [0.0, math.log(5.0)]),
     ("pow", (1.0, 7.0), 1.0, [7.0, 0.0]),
+    ("step", (2.0,), 1.0, [0.0]),
+    ("step", (-2.0,), 0.0, [0.0]),
+    ("sign", (-3.0,), -1.0, [0.0]),
+    ("sign", (0.5,), 1.0, [0.0]),
     ("exp", (0.0,), 1.0, [1.0]),
     ("exp", (1.0,), math.e, [math.e]),
     ("log", (1.0,), 0.0, [1.0]),
@@ -678,6 +684,8 @@ def torch_value_and_grads(torch, name, args):
         out = (torch.amin if name == "min" else torch.amax)(torch.stack(ts))
     elif name in binary:
         out = binary[name](ts[0], ts[1])
+    elif name == "step":  # torch.heaviside(x, 0): 1 for x > 0, else 0, derivative 0
+        out = (ts[0] > 0).double() + 0.0 * ts[0]
     elif name == "softplus":
         # torch.nn.functional.softplus returns x itself above threshold=20 (an
         # approximation off by e^-20); logaddexp(0, x) is the exact function
