@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 
 from .errors import CgraphError, UsageError
 from .graph import no_gc
-from .graph import CONST, K_BINARY, K_LINEAR, K_PRODUCT, K_UNARY, UNARY, VAR
+from .graph import CONST, K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY, VAR
 from .numbers import fmt
 from .primitives import CONSTANTS, PRIMITIVES, VARIADIC
 
@@ -76,15 +76,11 @@ def evaluate(program, bindings: Dict[str, float], wrt: Optional[List[str]] = Non
 
 def forward(g, bindings, nonfinite=False):
     """Every node's value, inputs first: one loop up the tape."""
-    n = len(g.ops)
-    v = [0.0] * n
-    for i, op in enumerate(g.ops):
-        if op == CONST:
-            v[i] = g.attr[i]
-        elif op == VAR:
-            x = v[i] = float(bindings[g.attr[i]])
-            if not nonfinite and not math.isfinite(x):
-                raise _domain_error(g, v, i, None)
+    v = list(g.attr)  # a constant's value; every other slot is written below
+    for name, i in g.inputs.items():
+        x = v[i] = float(bindings[name])
+        if not nonfinite and not math.isfinite(x):
+            raise _domain_error(g, v, i, None)
     code = g.fcode
     start = 0
     while True:
@@ -103,7 +99,9 @@ def forward(g, bindings, nonfinite=False):
                 raise _domain_error(g, v, o, exc) from None
             v[o] = _ieee_value(g, v, o)
             start = next(k for k, c in enumerate(code) if c[0] == o) + 1
-    if not nonfinite and not all(map(math.isfinite, v)):
+    # the sum is finite only if every value is (one inf or nan makes it inf or nan);
+    # only when it is not (or it overflowed) look for the culprit
+    if not nonfinite and not math.isfinite(sum(v)) and not all(map(math.isfinite, v)):
         o = next(i for i, x in enumerate(v) if not math.isfinite(x))
         raise _domain_error(g, v, o, OverflowError())
     return v
@@ -138,14 +136,24 @@ def backward(g, v, nonfinite=False, seed=1.0):
                 if k == K_PRODUCT:
                     gr[a] += u * v[b]
                     gr[b] += u * v[a]
+                elif k == K_ADD:
+                    gr[a] += u
+                    gr[b] += u
+                elif k == K_UNARY:
+                    gr[a] += u * df(v[a], v[o])
+                elif k == K_SUB:
+                    gr[a] += u
+                    gr[b] -= u
+                elif k == K_NEG:
+                    gr[a] -= u
+                elif k == K_POWC:
+                    gr[a] += u * df(v[a], v[b])
                 elif k == K_LINEAR:
                     if b == UNARY:
                         gr[a] += u * df[0]
                     else:
                         gr[a] += u * df[0]
                         gr[b] += u * df[1]
-                elif k == K_UNARY:
-                    gr[a] += u * df(v[a], v[o])
                 elif k == K_BINARY:
                     da, db = df(v[a], v[b], v[o])
                     gr[a] += u * da
@@ -159,13 +167,18 @@ def backward(g, v, nonfinite=False, seed=1.0):
                 raise _derivative_error(g, v, o, exc) from None
             _ieee_backward(g, v, gr, o)
             start = next(k for k, c in enumerate(code) if c[0] == o)
-    dep = g.depends
-    if not nonfinite and not all(map(math.isfinite, gr)):
-        # (a constant's gradient may be nan, as of 2 in (-2)^2: it is not reported)
+    nodep = g.nodep
+    # (a constant's gradient may be nan, as of 2 in (-2)^2: it is not reported)
+    for i in nodep:
+        gr[i] = 0.0
+    if not nonfinite and not math.isfinite(sum(gr)):  # finite sum: every gradient is finite
+        dep = g.depends
         bad = [i for i in range(n) if dep[i] and not math.isfinite(gr[i])]
         if bad:
             raise _gradient_error(g, v, gr, bad[-1])
-    return [gr[i] if dep[i] else None for i in range(n)]
+    for i in nodep:
+        gr[i] = None
+    return gr
 
 
 def _ieee_backward(g, v, gr, o):

@@ -22,8 +22,13 @@ VAR, CONST = "var", "const"
 # forward entries: (node, f, a, b) with b = UNARY for one input, NARY (a = tuple) for many
 UNARY, NARY = -1, -2
 # backward entries: (node, kind, df, a, b)
-K_LINEAR, K_PRODUCT, K_UNARY, K_BINARY, K_NARY = range(5)
+K_LINEAR, K_PRODUCT, K_UNARY, K_BINARY, K_NARY, K_ADD, K_SUB, K_NEG, K_POWC = range(9)
+# add, sub and neg: the partials are +-1, so the backward loop adds or subtracts u (no multiply)
+_SIGNED = {"add": K_ADD, "sub": K_SUB, "neg": K_NEG}
 MAX_INLINE = 48  # longer subexpressions are written as a reference (#id) inside their users
+
+
+FREEZE_AFTER = 100_000  # objects allocated with the collector off
 
 
 @contextmanager
@@ -36,6 +41,11 @@ def no_gc():
         yield
     finally:
         if was:
+            if gc.get_count()[0] > FREEZE_AFTER:
+                # A big tape was built: move it (millions of acyclic tuples) out of the
+                # collector's generations, or the first collection after enable() walks
+                # it all (0.6-1 us a node). Reference counting still frees it.
+                gc.freeze()
             gc.enable()
 
 
@@ -55,6 +65,8 @@ class Graph:
         self.bindings = []  # (name, node id) per assignment, in program order
         self.fcode = []  # forward entries, one per operation node, in tape order
         self.bcode = []  # backward entries for the operation nodes that depend on an input
+        self.nodep = []  # ids of the nodes that depend on no input (they have no gradient)
+        self._unused = set()  # ids of the nodes that no other node reads (the cone's fast path)
 
     def __len__(self):
         return len(self.ops)
@@ -66,6 +78,9 @@ class Graph:
         self.attr.append(attr)
         self.names.append(None)
         self.depends.append(depends)
+        if not depends:
+            self.nodep.append(i)
+        self._unused.add(i)
         self._ids[key] = i
         return i
 
@@ -93,6 +108,7 @@ class Graph:
             dep = self.depends
             d = any(dep[a] for a in args)
             i = self._new(key, op, args, None, d)
+            self._unused.difference_update(args)
             self._code(i, op, args, d)
         return i
 
@@ -109,6 +125,10 @@ class Graph:
             df = p.df
             if df is PRODUCT:
                 k = K_PRODUCT
+            elif op in _SIGNED:
+                k = _SIGNED[op]
+            elif op == "pow" and not self.depends[b]:  # x^c: only the base has a gradient
+                k, df = K_POWC, _dpow_base
             elif isinstance(df, tuple):
                 k = K_LINEAR
             self.bcode.append((i, k, df, a, b))
@@ -138,6 +158,9 @@ class Graph:
         Returns (graph, old ids): ids stay increasing, so the order is still topological.
         """
         n = out + 1
+        if n == len(self.ops) and len(self._unused) == 1:
+            # every node but the last is read by a later one, so every node reaches the last
+            return self, range(n)
         keep = [False] * n
         keep[out] = True
         args = self.args
@@ -205,6 +228,13 @@ class Graph:
             else:
                 ref.append((t, p))
         return text
+
+
+def _dpow_base(x, y):
+    """d(x^y)/dx, exactly as primitives._dpow computes it, without the exponent's partial."""
+    if x == 0:
+        return 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else math.inf)
+    return 0.0 if y == 0 else y * math.pow(x, y - 1)
 
 
 def _const_text(v):
