@@ -17,7 +17,7 @@ Each step carries its text as segments (text, role) so that a terminal can
 colour it; `lines(step)` gives the plain text. Loops only: no recursion.
 """
 
-from .graph import CONST, VAR, no_gc, write
+from .graph import CONST, K_POWC, VAR, no_gc, write
 from .numbers import fmt_precision, json_number
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
 
@@ -151,7 +151,8 @@ def _steps_inner(result, names, label, precision):
         for u in range(n):
             for k, a in enumerate(g.args[u]):
                 users[a].append((u, k))
-        dfs = {e[0]: e[2] for e in g.bcode}
+        # the rules the backward pass ran (a constant exponent's entry holds only the base's rule)
+        dfs = {e[0]: e[2] for e in g.bcode if e[1] != K_POWC}
         partials = {}
         d_out = "d%s" % label
 

@@ -19,7 +19,7 @@ from cgcli.cli import cli
 from cgcli.derive import Builder, diff_text, differentiate, hessian, program_text
 from cgcli.errors import CgraphError
 from cgcli.evaluate import evaluate, forward
-from cgcli.graph import K_BINARY, K_LINEAR, K_PRODUCT, K_UNARY, UNARY
+from cgcli.graph import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
 from cgcli.parse import parse_program
 
 
@@ -57,6 +57,13 @@ def abs_backward(g, v):
         if k == K_PRODUCT:
             gr[a] += u * abs(v[b])
             gr[b] += u * abs(v[a])
+        elif k in (K_ADD, K_SUB):
+            gr[a] += u
+            gr[b] += u
+        elif k == K_NEG:
+            gr[a] += u
+        elif k == K_POWC:
+            gr[a] += u * abs(df(v[a], v[b]))
         elif k == K_LINEAR:
             gr[a] += u * abs(df[0])
             if b != UNARY:
