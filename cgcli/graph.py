@@ -14,7 +14,7 @@ import math
 from contextlib import contextmanager
 
 from .numbers import fmt
-from .primitives import PRIMITIVES, PRODUCT, P_ATOM, P_POWER, P_UNARY, VARIADIC
+from .primitives import PRIMITIVES, PRODUCT, dpow_base, P_ATOM, P_POWER, P_UNARY, VARIADIC
 
 VAR, CONST = "var", "const"
 
@@ -128,7 +128,7 @@ class Graph:
             elif op in _SIGNED:
                 k = _SIGNED[op]
             elif op == "pow" and not self.depends[b]:  # x^c: only the base has a gradient
-                k, df = K_POWC, _dpow_base
+                k, df = K_POWC, dpow_base
             elif isinstance(df, tuple):
                 k = K_LINEAR
             self.bcode.append((i, k, df, a, b))
@@ -228,13 +228,6 @@ class Graph:
             else:
                 ref.append((t, p))
         return text
-
-
-def _dpow_base(x, y):
-    """d(x^y)/dx, exactly as primitives._dpow computes it, without the exponent's partial."""
-    if x == 0:
-        return 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else math.inf)
-    return 0.0 if y == 0 else y * math.pow(x, y - 1)
 
 
 def _const_text(v):

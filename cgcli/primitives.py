@@ -73,13 +73,20 @@ def _dpow(x, y, out):
     """Partials of x^y with PyTorch's guards at 0: d/dx is 0 where y = 0, and
     d/dy is 0 where x = 0 and y >= 0. For x < 0, d/dy has no real value (nan);
     it matters only when the exponent depends on an input."""
+    dx = dpow_base(x, y)
     if x == 0:
-        dx = 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else math.inf)
-        dy = 0.0 if y >= 0 else math.nan
+        dy = 0.0 if y >= 0 else -math.inf  # out * log(0) = inf * -inf
     else:
-        dx = 0.0 if y == 0 else y * math.pow(x, y - 1)
         dy = out * math.log(x) if x > 0 else math.nan
     return dx, dy
+
+
+def dpow_base(x, y):
+    """d(x^y)/dx alone (the backward loop's rule when the exponent is a constant)."""
+    if x == 0:
+        # y * 0^(y-1): 0 for y = 0 or y > 1, 1 for y = 1, +inf for 0 < y < 1, -inf for y < 0
+        return 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else (math.inf if y > 0 else -math.inf))
+    return 0.0 if y == 0 else y * math.pow(x, y - 1)
 
 
 def _vdpow(np, x, y, out):
@@ -105,7 +112,21 @@ def _softplus(x):
 
 
 def _relu(x):
-    return x if x > 0 else 0.0
+    return x if (x > 0 or x != x) else 0.0  # nan stays nan
+
+
+def _min(xs):
+    for x in xs:
+        if x != x:  # Python's min drops a nan or not depending on its place; IEEE keeps it
+            return x
+    return min(xs)
+
+
+def _max(xs):
+    for x in xs:
+        if x != x:
+            return x
+    return max(xs)
 
 
 def _tied(xs, out):
@@ -271,10 +292,10 @@ _ROWS = [
               lambda np, x: np.logaddexp(0.0, x), lambda np, x, o: _vsigmoid(np, x),
               sd=lambda b, x, o: b.call("sigmoid", x)),
     Primitive("abs", 1, abs, lambda x, o: _sign(x),
-              lambda np, x: np.abs(x), lambda np, x, o: np.sign(x),
+              lambda np, x: np.abs(x), lambda np, x, o: np.where(np.isnan(x), 0.0, np.sign(x)),
               sd=lambda b, x, o: b.call("sign", x)),
-    Primitive("min", VARIADIC, min, _tied, _vmin, _vtied, sd=_sd_extreme(-1)),
-    Primitive("max", VARIADIC, max, _tied, _vmax, _vtied, sd=_sd_extreme(1)),
+    Primitive("min", VARIADIC, _min, _tied, _vmin, _vtied, sd=_sd_extreme(-1)),
+    Primitive("max", VARIADIC, _max, _tied, _vmax, _vtied, sd=_sd_extreme(1)),
     # The derivatives of relu and abs (and of min/max ties), so that a printed
     # derivative is in the language: step(x) is 1 for x > 0, else 0 (step(0) = 0,
     # as relu'(0) = 0); sign(x) is -1, 0 or 1. Their own derivative is 0.

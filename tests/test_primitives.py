@@ -569,12 +569,9 @@ def _scalar_or_none(fn):
         return None  # the evaluator then takes the numpy row's value
 
 
-# Rows where a non-finite argument does not flow through the scalar row (see the
-# xfail tests below): kept out of the general test so that it checks the rest.
-_NAN_SWALLOWED = {"relu", "min", "max"}
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in _NAN_SWALLOWED])
+@pytest.mark.parametrize("name", NAMES)
 def test_scalar_and_numpy_rows_agree_at_nonfinite_arguments(name):
     """Where a scalar row does not raise at inf or nan, its value is what --nonfinite
     reports; it must be the IEEE value the numpy row gives."""
@@ -588,14 +585,10 @@ def test_scalar_and_numpy_rows_agree_at_nonfinite_arguments(name):
         assert same(out, vout), "%s%r: scalar %r, numpy %r" % (name, args, out, vout)
 
 
-@pytest.mark.xfail(strict=True, reason="relu(nan) is 0.0 in the scalar row (x if x > 0 else 0.0); "
-                                       "numpy and PyTorch give nan")
 def test_relu_of_nan_is_nan():
     assert math.isnan(PRIMITIVES["relu"].f(math.nan))
 
 
-@pytest.mark.xfail(strict=True, reason="the scalar min/max rows are Python's min/max, which drop a nan "
-                                       "that is not the first argument: max(1, nan) = 1 but max(nan, 1) = nan")
 @pytest.mark.parametrize("name", ["min", "max"])
 def test_min_max_of_nan_is_nan_in_any_position(name):
     f = PRIMITIVES[name].f
@@ -615,15 +608,11 @@ def test_nan_flows_through_end_to_end(expr):
     assert math.isnan(run(expr, nonfinite=True, x=-1.0).value)
 
 
-@pytest.mark.xfail(strict=True, reason="with --nonfinite, relu(log(x)) at x = -1 is 0 and max(1, log(x)) is 1 "
-                                       "(while max(log(x), 1) is nan, and `eval --data` gives nan): the nan is swallowed")
 @pytest.mark.parametrize("expr", ["relu(log(x))", "max(1, log(x))", "min(1, log(x))"])
 def test_nan_flows_through_relu_min_max_end_to_end(expr):
     assert math.isnan(run(expr, nonfinite=True, x=-1.0).value)
 
 
-@pytest.mark.xfail(strict=True, reason="abs'(nan): the scalar row's _sign gives 0.0 (as PyTorch does), "
-                                       "the numpy row's np.sign gives nan")
 def test_abs_derivative_at_nan_agrees():
     p = PRIMITIVES["abs"]
     with np.errstate(all="ignore"):
@@ -642,8 +631,6 @@ def test_pow_gradients_at_zero_negative_exponent_numpy(y):
     assert out == math.inf and float(dx) == -math.inf and float(dy) == -math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="_dpow at x = 0, y < 0 returns dx = +inf; y * 0^(y-1) is -inf "
-                                       "(the numpy row and PyTorch give -inf)")
 @pytest.mark.parametrize("y", [-1.0, -2.0, -0.5])
 def test_pow_base_gradient_at_zero_negative_exponent_scalar(y):
     p = PRIMITIVES["pow"]
@@ -651,8 +638,6 @@ def test_pow_base_gradient_at_zero_negative_exponent_scalar(y):
     assert dx == -math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="_dpow at x = 0, y < 0 returns dy = nan; out * ln 0 = inf * -inf is -inf "
-                                       "(the numpy row and PyTorch give -inf)")
 @pytest.mark.parametrize("y", [-1.0, -2.0, -0.5])
 def test_pow_exponent_gradient_at_zero_negative_exponent_scalar(y):
     p = PRIMITIVES["pow"]
@@ -660,8 +645,6 @@ def test_pow_exponent_gradient_at_zero_negative_exponent_scalar(y):
     assert dy == -math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="with --nonfinite, d(x^-1)/dx at x = 0 is reported as +inf; "
-                                       "it is -inf (-1/x^2), as PyTorch and the --data path give")
 def test_pow_zero_negative_exponent_gradient_end_to_end():
     r = run("x^-1", nonfinite=True, x=0.0)
     assert r.value == math.inf
@@ -735,8 +718,6 @@ def test_far_out_against_torch(torch, name):
         assert agree(out, tout, 1e-12) and agree(partials(p, (x,), out)[0], td, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="_dpow: at x = 0, y < 0 the scalar row gives (inf, nan) where PyTorch "
-                                       "gives (-inf, -inf)")
 @pytest.mark.parametrize("y", [-1.0, -0.5])
 def test_pow_zero_negative_exponent_against_torch(torch, y):
     dx, dy = PRIMITIVES["pow"].df(0.0, y, math.inf)
