@@ -181,11 +181,12 @@ def backward(g, v, nonfinite=False, seed=1.0):
     return gr
 
 
-def _ieee_backward(g, v, gr, o):
+def ieee_partials(g, v, o):
+    """Node o's local derivatives by its primitive's numpy row (IEEE-754: inf and
+    nan instead of an exception), as floats, one per input."""
     import numpy as np
     p = PRIMITIVES[g.ops[o]]
-    args = g.args[o]
-    xs = [np.float64(v[a]) for a in args]
+    xs = [np.float64(v[a]) for a in g.args[o]]
     with np.errstate(all="ignore"):
         if p.arity == VARIADIC:
             ds = p.vdf(np, xs, np.float64(v[o]))
@@ -193,8 +194,12 @@ def _ieee_backward(g, v, gr, o):
             ds = [p.vdf(np, xs[0], np.float64(v[o]))]
         else:
             ds = p.vdf(np, xs[0], xs[1], np.float64(v[o]))
-        for a, d in zip(args, ds):
-            gr[a] += float(gr[o] * d)
+    return [float(d) for d in ds]
+
+
+def _ieee_backward(g, v, gr, o):
+    for a, d in zip(g.args[o], ieee_partials(g, v, o)):
+        gr[a] += gr[o] * d
 
 
 # ---- messages ---------------------------------------------------------------

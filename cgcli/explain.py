@@ -306,16 +306,8 @@ def _local(g, v, u, df):
             return list(df(v[args[0]], v[args[1]], v[u]))
         return list(df([v[a] for a in args], v[u]))
     except (ValueError, ZeroDivisionError, OverflowError):  # only with --nonfinite
-        import numpy as np
-        xs = [np.float64(v[a]) for a in args]
-        with np.errstate(all="ignore"):
-            if prim.arity == VARIADIC:
-                ds = prim.vdf(np, xs, np.float64(v[u]))
-            elif prim.arity == 1:
-                ds = [prim.vdf(np, xs[0], np.float64(v[u]))]
-            else:
-                ds = prim.vdf(np, xs[0], xs[1], np.float64(v[u]))
-        return [float(d) for d in ds]
+        from .evaluate import ieee_partials
+        return ieee_partials(g, v, u)
 
 
 def _kink_note(g, v, u, k, ref, num):
