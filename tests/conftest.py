@@ -38,3 +38,14 @@ def cg():
 
 def close(a, b, rtol=1e-9, atol=1e-12):
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+
+
+def run(*args, input=None):
+    """A CliRunner result (tests that read exit_code, stdout and stderr themselves)."""
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def ok(*args, **kw):
+    r = run(*args, **kw)
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    return r

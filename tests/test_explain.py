@@ -12,17 +12,10 @@ from cgcli.explain import explain
 from cgcli.parse import parse_program
 from cgcli.primitives import PRIMITIVES, VARIADIC
 
+from conftest import ok, run  # noqa: E402
+
 SEED = ["(x+y)*z", "x=1", "y=3", "z=-3"]
 
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
-
-def ok(*args, **kw):
-    r = run(*args, **kw)
-    assert r.exit_code == 0, (r.stdout, r.stderr)
-    return r
 
 
 SEED_TEXT = """\

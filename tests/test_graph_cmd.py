@@ -11,17 +11,10 @@ from click.testing import CliRunner
 from cgcli.cli import cli
 from cgcli.diagram import dot_quote, mermaid_quote
 
+from conftest import ok, run  # noqa: E402
+
 SEED = ["(x+y)*z", "x=1", "y=3", "z=-3"]
 
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
-
-def ok(*args, **kw):
-    r = run(*args, **kw)
-    assert r.exit_code == 0, (r.stdout, r.stderr)
-    return r
 
 
 def node_lines(dot):
