@@ -36,7 +36,10 @@ Verified (asserted) before timing:
     the rounding level), and so do the epoch mean costs;
   - `cgraph train` on the command line (--bind FILE.json --no-shuffle --save)
     learns bit-for-bit the parameters the timed API call learns.
-The timed runs' parameters are compared too (column "max rel diff").
+The timed runs' parameters are compared too (columns "max rel diff" and "agree",
+not asserted): SGD amplifies rounding differences (a 1-ulp change of the
+starting values moves the 2-16-16-1 batch-size-1 result by ~1e-11 after one
+epoch and ~1e-2 after three), so agreement is asserted on short runs only.
 
     python bench/train.py [--repeats 5] [--quick] [--json]
 
@@ -241,7 +244,9 @@ def torch_read_share(net):
 # ---- checks -----------------------------------------------------------------------
 
 def check(net, program, init, epochs, bs):
-    """A short run: the learned parameters and the epoch mean costs agree."""
+    """A short run: the learned parameters and the epoch mean costs agree. For
+    scale, also cgraph against itself started with every parameter one ulp away:
+    SGD amplifies rounding differences, so agreement is asserted on short runs."""
     _, p_cg, h_cg = run_cgraph(net, program, init, epochs, bs)
     _, p_t, h_t = run_torch(net, init, epochs, bs)
     d = max_rel_diff(p_cg, p_t)
@@ -249,7 +254,9 @@ def check(net, program, init, epochs, bs):
         net.label, bs, epochs, d)
     dh = max(abs(a - b) / abs(b) for a, b in zip(h_cg, h_t))
     assert dh < RTOL, "%s batch %d: epoch mean costs differ (rel %.3g)" % (net.label, bs, dh)
-    return d, dh, p_cg
+    nudged = {k: float(np.nextafter(x, np.inf)) for k, x in init.items()}
+    d_self = max_rel_diff(p_cg, run_cgraph(net, program, nudged, epochs, bs)[1])
+    return d, dh, d_self, p_cg
 
 
 def check_cli(net, init_path, epochs, bs, p_api):
@@ -306,11 +313,11 @@ def main():
         _, prog, init, path = nets[net.label]
         if net is mlp and bs == 1 and a.quick:
             continue
-        d, dh, p_api = check(net, prog, init, ep, bs)
+        d, dh, d_self, p_api = check(net, prog, init, ep, bs)
         check_cli(net, path, ep, bs, p_api)
-        print("  %-10s batch %3d, %2d epoch%s: %d parameters agree with PyTorch (max rel diff %.1e, "
-              "epoch mean costs %.1e); CLI == API bit for bit"
-              % (net.label, bs, ep, "" if ep == 1 else "s", len(p_api), d, dh))
+        print("  %-10s batch %3d, %2d epoch%s: %d parameters agree with PyTorch: max rel diff %.1e "
+              "(cgraph vs itself started 1 ulp away: %.1e), epoch mean costs %.1e; CLI == API bit for bit"
+              % (net.label, bs, ep, "" if ep == 1 else "s", len(p_api), d, d_self, dh))
     print()
 
     # 2. the shares of a call that are not epochs
@@ -342,12 +349,13 @@ def main():
             t_cg.append(c[0])
             t_t.append(t[0])
             ratios.append(t[0] / c[0])
-            diffs.append(max_rel_diff(c[1], t[1]))
+            diffs.append((max_rel_diff(c[1], t[1]), agree(c[1], t[1])))
         rd, fin, rt = shares[net.label]
         n_rows = sum(1 for _ in open(net.data)) - 1
         res = dict(net=net.label, rows=n_rows, batch=bs, epochs=epochs,
                    cgraph_s=statistics.median(t_cg), torch_s=statistics.median(t_t),
-                   ratio=statistics.median(ratios), max_rel_diff=max(diffs),
+                   ratio=statistics.median(ratios), max_rel_diff=max(d for d, _ in diffs),
+                   agree=all(ok for _, ok in diffs),
                    cgraph_read_s=rd, cgraph_final_s=fin, torch_read_s=rt)
         results.append(res)
 
@@ -355,20 +363,23 @@ def main():
           "cost pass);")
     print("ratio = cgraph epochs/s / PyTorch epochs/s (> 1: cgraph faster), median of the per-repeat ratios")
     print()
-    hdr = ("%-10s %6s %5s %6s | %10s %10s %6s | %10s %10s %6s | %7s | %12s"
+    hdr = ("%-10s %6s %5s %6s | %10s %10s %6s | %10s %10s %6s | %7s | %12s %5s"
            % ("network", "rows", "batch", "epochs", "cgraph e/s", "ms/epoch", "read%",
-              "torch e/s", "ms/epoch", "read%", "ratio", "max rel diff"))
+              "torch e/s", "ms/epoch", "read%", "ratio", "max rel diff", "agree"))
     print(hdr)
     print("-" * len(hdr))
     for r in results:
         e = r["epochs"]
         cg_fixed = r["cgraph_read_s"] + r["cgraph_final_s"]
-        print("%-10s %6d %5d %6d | %10.4g %10.4g %5.1f%% | %10.4g %10.4g %5.1f%% | %6.3gx | %12.1e"
+        print("%-10s %6d %5d %6d | %10.4g %10.4g %5.1f%% | %10.4g %10.4g %5.1f%% | %6.3gx | %12.1e %5s"
               % (r["net"], r["rows"], r["batch"], e,
                  e / r["cgraph_s"], 1e3 * r["cgraph_s"] / e, 100 * cg_fixed / r["cgraph_s"],
                  e / r["torch_s"], 1e3 * r["torch_s"] / e, 100 * r["torch_read_s"] / r["torch_s"],
-                 r["ratio"], r["max_rel_diff"]))
+                 r["ratio"], r["max_rel_diff"], "yes" if r["agree"] else "no"))
     print()
+    print("max rel diff / agree: the timed runs' learned parameters, cgraph against PyTorch (agree: within")
+    print("rtol %g + atol %g; long batch-size-1 runs drift apart as rounding differences grow, see the checks)"
+          % (RTOL, ATOL))
     print("read%: the share of the timed call spent outside the epochs (cgraph: reading the CSV and the")
     print("final cost pass; PyTorch: numpy.loadtxt):")
     for label, (rd, fin, rt) in shares.items():
