@@ -180,7 +180,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                     v, gr = batch.run(g, c, m)
                     costs = v[-1]
                     cost = float(costs.sum())
-                    grads = [0.0 if i is None else float(gr[i].mean()) for i in ids]
+                    grads = _means(np, gr, ids)
                     if not math.isfinite(cost) or not all(map(math.isfinite, grads)):
                         bad = int(idx[np.flatnonzero(batch.bad_rows(np, v, [gr[i] for i in ids if i is not None]))[0]])
                         raise CgraphError("epoch %d, row %d: the cost or a gradient is not finite (inf or nan); "
@@ -211,4 +211,13 @@ def _mean_cost(g, cols, fixed, theta, n, ids):
     c.update(fixed)
     c.update(theta)
     v, gr = batch.run(g, c, n)
-    return float(v[-1].mean()), [0.0 if i is None else float(gr[i].mean()) for i in ids]
+    import numpy as np
+    return float(v[-1].mean()), _means(np, gr, ids)
+
+
+def _means(np, gr, ids):
+    """The batch means of the parameters' gradient columns, in one numpy call
+    (the same numbers as one .mean() per column; a call per column was a fifth of a step)."""
+    cols = [gr[i] for i in ids if i is not None and gr[i] is not None]
+    means = iter(np.stack(cols).mean(axis=1).tolist() if cols else [])
+    return [0.0 if i is None or gr[i] is None else next(means) for i in ids]
