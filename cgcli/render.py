@@ -115,13 +115,34 @@ def table(result, out, precision=6, summary=False):
     con.print(t)
 
 
+def _draw_tree(g, last, label, ref, too_deep, deeper):
+    """A Rich tree of node `last` and what it reads, with an explicit stack (no
+    recursion): a node is drawn once, later uses are `#id ref (shown above)`, and
+    below `too_deep(i, depth)` only a `#id deeper` line stands for the rest."""
+    from rich.tree import Tree
+    root = Tree(label(last))
+    drawn = {last}
+    stack = [(root, a, 1) for a in reversed(g.args[last])]
+    while stack:
+        parent, i, depth = stack.pop()
+        if i in drawn:
+            parent.add("[dim]#%d %s (shown above)[/]" % (i, ref(i)))
+            continue
+        if too_deep(i, depth):  # each level indents: a deep tree would be quadratic in size
+            parent.add("[dim]#%d %s[/]" % (i, deeper))
+            continue
+        drawn.add(i)
+        node = parent.add(label(i))
+        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
+    return root
+
+
 MAX_TREE_DEPTH = 16  # levels; each indents by 4 columns
 
 
 def tree(result, out, precision=6):
     """A Rich tree from the output down to the inputs. A node used again is drawn
     once; later uses refer to it by id. Built with an explicit stack."""
-    from rich.tree import Tree
     from rich.markup import escape
     g = result.graph
     names = g.display_names()
@@ -136,22 +157,10 @@ def tree(result, out, precision=6):
             head, escape(texts[i]), g.ops[i], _num(result.values[i], precision),
             "" if grad is None else "  [green]grad=%s[/]" % _num(grad, precision))
 
-    last = len(g.ops) - 1
-    root = Tree(label(last))
-    drawn = {last}
-    stack = [(root, a, 1) for a in reversed(g.args[last])]
-    while stack:
-        parent, i, depth = stack.pop()
-        if i in drawn:
-            parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(names[i] or texts[i])))
-            continue
-        if depth > MAX_TREE_DEPTH:  # each level indents: a deep tree would be quadratic in size
-            parent.add("[dim]#%d and the nodes below it: deeper than %d levels (--format plain lists "
-                       "every node)[/]" % (i, MAX_TREE_DEPTH))
-            continue
-        drawn.add(i)
-        node = parent.add(label(i))
-        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
+    root = _draw_tree(g, len(g.ops) - 1, label, lambda i: escape(names[i] or texts[i]),
+                      lambda i, depth: depth > MAX_TREE_DEPTH,
+                      "and the nodes below it: deeper than %d levels (--format plain lists every node)"
+                      % MAX_TREE_DEPTH)
     con = _console(out)
     con.print(root)
     con.print(_caption(result, precision))
@@ -432,7 +441,6 @@ def json_write(obj, out, rows=("nodes", "edges", "steps", "inputs")):
 def graph_tree(view, out, precision=6):
     """The graph as a Rich tree from the output down; a node used again is drawn
     once and later referred to by its id. An explicit stack, no recursion."""
-    from rich.tree import Tree
     from rich.markup import escape
     from .diagram import label_lines
     g = view.graph
@@ -452,21 +460,9 @@ def graph_tree(view, out, precision=6):
     # each level indents by 4 columns: deeper levels would not fit (and a very
     # deep tree would be quadratic in size), so stop where the text still shows
     limit = max(10, (con.width - 40) // 4)
-    last = view.output
-    root = Tree(label(last))
-    drawn = {last}
-    stack = [(root, a, 1) for a in reversed(g.args[last])]
-    while stack:
-        parent, i, depth = stack.pop()
-        if i in drawn:
-            parent.add("[dim]#%d %s (shown above)[/]" % (i, escape(view.names[i] or view.texts[i])))
-            continue
-        if depth >= limit and g.args[i]:
-            parent.add("[dim]#%d ... (deeper than %d levels: see --format dot or json)[/]" % (i, limit))
-            continue
-        drawn.add(i)
-        node = parent.add(label(i))
-        stack.extend((node, a, depth + 1) for a in reversed(g.args[i]))
+    root = _draw_tree(g, view.output, label, lambda i: escape(view.names[i] or view.texts[i]),
+                      lambda i, depth: depth >= limit and g.args[i],
+                      "... (deeper than %d levels: see --format dot or json)" % limit)
     con.print(root)
 
 
