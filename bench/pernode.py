@@ -47,9 +47,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from cgcli.evaluate import backward, forward  # noqa: E402
-from cgcli.graph import no_gc  # noqa: E402
-from cgcli.parse import grammar_path, parse_program  # noqa: E402
+from cgcli.core.passes import backward, forward  # noqa: E402
+from cgcli.core.tape import no_gc  # noqa: E402
+from cgcli.core.language import grammar_path, parse_program  # noqa: E402
 
 now = time.perf_counter
 

@@ -127,7 +127,7 @@ def main():
     prog = os.path.join(OUT, "expr200.cg")
     with open(prog, "w") as fh:
         fh.write(expr_200())
-    from cgcli.parse import parse_program
+    from cgcli.core.language import parse_program
     nodes = len(parse_program(expr_200()).graph.cone(parse_program(expr_200()).output)[0].ops)
     t = statistics.median(timed(cgraph("eval", "-f", prog, "--data", data200)) for _ in range(a.repeats))
     print("2. a %d-node expression over %d rows: %.0f rows/s (%.2f s)" % (nodes, n200, n200 / t, t))

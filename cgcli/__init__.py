@@ -17,12 +17,12 @@ __all__ = ["__version__", "CgraphError", "parse_program", "evaluate"]
 def __getattr__(name):
     # Lazy, so that `python -m cgcli` and the CLI import only what they use.
     if name == "CgraphError":
-        from .errors import CgraphError
+        from .core.errors import CgraphError
         return CgraphError
     if name == "parse_program":
-        from .parse import parse_program
+        from .core.language import parse_program
         return parse_program
     if name == "evaluate":
-        from .evaluate import evaluate
+        from .core.passes import evaluate
         return evaluate
     raise AttributeError(name)

@@ -13,8 +13,8 @@ import sys
 import click
 
 from . import __version__
-from .errors import CgraphError, UsageError
-from .numbers import parse_number
+from .core.errors import CgraphError, UsageError
+from .core.numbers import parse_number
 
 _BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
 
@@ -167,7 +167,7 @@ def split_names(values):
 
 
 def load_program(args, file, output):
-    from .parse import parse_program
+    from .core.language import parse_program
     text, words = split_args(args, file)
     prog = parse_program(text)
     if output is not None:
@@ -229,8 +229,8 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
     if fmt_ in ("csv", "jsonl"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt_)
-    from .evaluate import evaluate
-    from . import render
+    from .core.passes import evaluate
+    from .present import render
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     result = evaluate(prog, bindings, wrt=split_names(wrt), nonfinite=nonfinite)
@@ -239,7 +239,7 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
     out = sys.stdout
     h = None
     if hessian:
-        from .derive import hessian as second
+        from .features.derive import hessian as second
         h = second(prog, bindings, result.wrt, nonfinite)
     if fmt_ == "json":
         render.json_out(result, out, summary, extra=None if h is None else {"hessian": render.hessian_json(h)})
@@ -257,7 +257,8 @@ def eval_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, sum
 def _records(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, data, data_format, lines,
              skip_bad_rows):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
-    from . import render, rows
+    from .present import render
+    from .features import rows
     if data is not None and lines:
         raise UsageError("--data and --lines do not go together")
     if fmt_ in ("json", "tree"):
@@ -307,7 +308,7 @@ def _records(args, file, bind_file, output, wrt, nonfinite, fmt_, precision, dat
 
 def _row_names(prog, source, bindings, wrt):
     """The gradients a record reports, and warnings for columns and bindings the program never reads."""
-    from .evaluate import check_bindings
+    from .core.passes import check_bindings
     cone, _ = prog.graph.cone(prog.output)
     names, warnings = check_bindings(prog, cone, bindings, wrt)
     unread = [c for c in source.columns if c not in prog.graph.inputs]
@@ -356,7 +357,8 @@ Examples:
 def minimize_cmd(args, file, bind_file, output, params, lr, steps, tol, momentum, trace, fmt_, precision):
     """Gradient descent on the inputs: x = x - lr * d(output)/dx, step after step,
     from the starting values given as NAME=VALUE, until --tol or --steps."""
-    from . import optimize, render
+    from .features import learn as optimize
+    from .present import render
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     tracer = _Trace(trace) if trace else None
@@ -421,7 +423,9 @@ def train_cmd(args, file, bind_file, output, data, data_format, params, init_see
     """The training loop: for each mini-batch of rows, a forward pass computing the
     cost (the program's output), a backward pass computing every gradient, and
     W = W - lr * gradient for each parameter; epoch after epoch until a stop criterion."""
-    from . import optimize, render, rows
+    from .features import learn as optimize
+    from .present import render
+    from .features import rows
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     source = rows.open_rows(_open_text(data), "<stdin>" if data == "-" else data, data_format)
@@ -472,8 +476,8 @@ def graph_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision):
     digraph drawn left to right, inputs first; mermaid is a flowchart for
     Markdown viewers; json lists nodes and edges.
     """
-    from .diagram import graph_view, dot_lines, mermaid_lines, json_obj
-    from . import render
+    from .features.diagram import graph_view, dot_lines, mermaid_lines, json_obj
+    from .present import render
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     view = graph_view(prog, bindings, wrt=split_names(wrt), nonfinite=nonfinite)
@@ -510,8 +514,8 @@ def explain_cmd(args, file, bind_file, output, wrt, nonfinite, fmt_, precision):
     derivative, summed over the node's uses. Unnamed results are named p, q,
     r, ... and an unnamed output g.
     """
-    from .explain import explain
-    from . import render
+    from .features.explain import explain
+    from .present import render
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     fmt_ = fmt_ or ("pretty" if sys.stdout.isatty() else "plain")
@@ -557,8 +561,8 @@ def check_cmd(args, file, bind_file, output, wrt, nonfinite, eps, rtol, atol, st
     uses a one-sided difference; at a kink it shows the one-sided derivatives
     and the convention the backward pass used.
     """
-    from .check import check
-    from . import render
+    from .features.check import check
+    from .present import render
     prog, words = load_program(args, file, output)
     bindings = parse_bindings(words, bind_file)
     cr = check(prog, bindings, wrt=split_names(wrt), eps=eps, rtol=rtol, atol=atol, nonfinite=nonfinite)
@@ -589,7 +593,7 @@ def _why(c, cr):
 
 
 def _fmt(x):
-    from .numbers import fmt
+    from .core.numbers import fmt
     return fmt(x)
 # ---- diff -------------------------------------------------------------------
 
@@ -620,7 +624,7 @@ def diff_cmd(args, file, output, wrt, order):
     more than once, then a `d_x = ...` line per derivative (`d2_x` for d2/dx2,
     `d2_x_y` for d2/dxdy).
     """
-    from .derive import diff_text
+    from .features.derive import diff_text
     prog, words = load_program(args, file, output)
     if words:
         raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cgcli.cli import cli
-from cgcli import primitives
+from cgcli.core import primitives
 
 SEED = ["(x+y)*z", "x=1", "y=3", "z=-3"]
 

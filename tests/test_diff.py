@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from cgcli.cli import cli
-from cgcli.derive import Builder, diff_text, differentiate, hessian, program_text
-from cgcli.errors import CgraphError
-from cgcli.evaluate import evaluate, forward
-from cgcli.graph import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
-from cgcli.parse import parse_program
+from cgcli.features.derive import Builder, diff_text, differentiate, hessian, program_text
+from cgcli.core.errors import CgraphError
+from cgcli.core.passes import evaluate, forward
+from cgcli.core.tape import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
+from cgcli.core.language import parse_program
 
 
 def run(*args, input=None):
@@ -320,7 +320,7 @@ def test_derivative_is_a_node_of_the_same_graph():
     n = len(prog.graph)
     [(_, node)] = differentiate(prog, [("x",)])
     assert node >= n and node < len(prog.graph)
-    from cgcli.parse import Program
+    from cgcli.core.language import Program
     value = evaluate(Program(prog.graph, node, "d_x", ""), {"x": 1.0, "y": 2.0}).value
     assert value == pytest.approx(4 + math.cos(1.0), rel=1e-15)
 

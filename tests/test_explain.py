@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from cgcli.cli import cli
-from cgcli.evaluate import evaluate
-from cgcli.explain import explain
-from cgcli.parse import parse_program
-from cgcli.primitives import PRIMITIVES, VARIADIC
+from cgcli.core.passes import evaluate
+from cgcli.features.explain import explain
+from cgcli.core.language import parse_program
+from cgcli.core.primitives import PRIMITIVES, VARIADIC
 
 from conftest import ok, run  # noqa: E402
 

@@ -27,7 +27,7 @@ def wheel(tmp_path_factory):
 def test_wheel_contains_the_grammar_and_the_generated_parser(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cgcli/grammar/cgraph.lark" in names
-    assert "cgcli/_parser.py" in names
+    assert "cgcli/core/_parser.py" in names
     with zipfile.ZipFile(wheel) as z, open(os.path.join(ROOT, "grammar", "cgraph.lark"), "rb") as src:
         assert z.read("cgcli/grammar/cgraph.lark") == src.read()
 
@@ -49,7 +49,7 @@ def test_installed_cgraph_runs_from_another_directory(wheel, tmp_path):
     r = subprocess.run([str(py), "-m", "cgcli", "--version"], capture_output=True, text=True, cwd=elsewhere, env=env)
     assert r.returncode == 0 and r.stdout.startswith("cgraph, version ")
     # the installed package reads the grammar it carries, not this source tree's
-    r = subprocess.run([str(py), "-c", "from cgcli.parse import grammar_path; print(grammar_path())"],
+    r = subprocess.run([str(py), "-c", "from cgcli.core.language import grammar_path; print(grammar_path())"],
                        capture_output=True, text=True, cwd=elsewhere, env=env)
     assert r.stdout.strip().startswith(str(venv)) and r.stdout.strip().endswith("cgcli/grammar/cgraph.lark")
 
@@ -57,28 +57,29 @@ def test_installed_cgraph_runs_from_another_directory(wheel, tmp_path):
 def test_generated_parser_is_up_to_date():
     """_parser.py must be regenerated whenever the grammar changes."""
     import zlib
-    from cgcli import _parser, parse
+    from cgcli.core import _parser
+    from cgcli.core import language as parse
     with open(os.path.join(ROOT, "grammar", "cgraph.lark"), "rb") as fh:
-        assert _parser.GRAMMAR_CRC32 == zlib.crc32(fh.read()), "run: python -m cgcli.parse --regenerate"
+        assert _parser.GRAMMAR_CRC32 == zlib.crc32(fh.read()), "run: python -m cgcli.core.language --regenerate"
     parse._load()
-    assert type(parse._PARSER[0]).__module__ == "cgcli._parser"
+    assert type(parse._PARSER[0]).__module__ == "cgcli.core._parser"
 
 
 def test_regenerate_writes_a_working_parser(tmp_path):
     import importlib.util
-    from cgcli.parse import regenerate
+    from cgcli.core.language import regenerate
     path = regenerate(str(tmp_path / "fresh_parser.py"))
     spec = importlib.util.spec_from_file_location("fresh_parser", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    from cgcli import _parser
+    from cgcli.core import _parser
     assert mod.GRAMMAR_CRC32 == _parser.GRAMMAR_CRC32
     assert mod.Lark_StandAlone().parse("a = x + 1; a * 2").data == "start"
 
 
 def test_edited_grammar_falls_back_to_lark(monkeypatch, tmp_path):
     """If the grammar no longer matches _parser.py, Lark builds the parser from the grammar."""
-    from cgcli import parse
+    from cgcli.core import language as parse
     text = open(os.path.join(ROOT, "grammar", "cgraph.lark")).read() + "\n// edited\n"
     p = tmp_path / "cgraph.lark"
     p.write_text(text)
@@ -88,7 +89,7 @@ def test_edited_grammar_falls_back_to_lark(monkeypatch, tmp_path):
     try:
         assert type(parse._PARSER[0]).__module__.startswith("lark")
         prog = parse.parse_program("(x+y)*z")
-        from cgcli.evaluate import evaluate
+        from cgcli.core.passes import evaluate
         assert evaluate(prog, {"x": 1, "y": 3, "z": -3}).gradients == {"x": -3.0, "y": -3.0, "z": 4.0}
         with pytest.raises(parse.CgraphError, match="unexpected"):
             parse.parse_program("2 +* x")

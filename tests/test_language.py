@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from cgcli.evaluate import evaluate
-from cgcli.parse import parse_program
-from cgcli.primitives import FUNCTIONS
+from cgcli.core.passes import evaluate
+from cgcli.core.language import parse_program
+from cgcli.core.primitives import FUNCTIONS
 
 
 def value(src, **b):

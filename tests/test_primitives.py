@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cgcli.evaluate import evaluate
-from cgcli.parse import parse_program
-from cgcli.primitives import PRIMITIVES, PRODUCT, VARIADIC
+from cgcli.core.passes import evaluate
+from cgcli.core.language import parse_program
+from cgcli.core.primitives import PRIMITIVES, PRODUCT, VARIADIC
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -538,7 +538,7 @@ def test_numpy_rows_give_ieee_values(name, args, value):
 
 
 def test_domain_errors_end_to_end():
-    from cgcli.errors import CgraphError
+    from cgcli.core.errors import CgraphError
     for expr, b in [("log(x)", {"x": 0.0}), ("sqrt(x)", {"x": -1.0}), ("x^y", {"x": 0.0, "y": -1.0}),
                     ("exp(x)", {"x": 1000.0}), ("1/x", {"x": 0.0}), ("asin(x)", {"x": 2.0})]:
         with pytest.raises(CgraphError):

@@ -17,9 +17,9 @@ Each step carries its text as segments (text, role) so that a terminal can
 colour it; `lines(step)` gives the plain text. Loops only: no recursion.
 """
 
-from .graph import CONST, K_POWC, VAR, no_gc, write
-from .numbers import fmt_precision, json_number
-from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
+from ..core.tape import CONST, K_POWC, VAR, no_gc, write
+from ..core.numbers import fmt_precision, json_number
+from ..core.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
 
 # Segment roles (render.py maps them to styles).
 NAME, GRAD, LOCAL, NUM, RESULT, NOTE, TEXT = "name", "grad", "local", "num", "result", "note", "text"
@@ -89,7 +89,7 @@ class Explanation:
 def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
     """Evaluate `program` at `bindings` and write both passes out as steps.
     `precision` rounds the numbers in the text (None: shortest round-trip)."""
-    from .evaluate import evaluate
+    from ..core.passes import evaluate
     result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
     g = result.graph
     names, label, auto = _names(g)
@@ -306,7 +306,7 @@ def _local(g, v, u, df):
             return list(df(v[args[0]], v[args[1]], v[u]))
         return list(df([v[a] for a in args], v[u]))
     except (ValueError, ZeroDivisionError, OverflowError):  # only with --nonfinite
-        from .evaluate import ieee_partials
+        from ..core.passes import ieee_partials
         return ieee_partials(g, v, u)
 
 

@@ -4,7 +4,7 @@ Only this module imports Rich, and only inside the functions that draw.
 Every renderer writes to a text stream and returns nothing.
 """
 
-from .numbers import fmt, fmt_precision, json_number
+from ..core.numbers import fmt, fmt_precision, json_number
 
 
 def node_rows(result):
@@ -442,7 +442,7 @@ def graph_tree(view, out, precision=6):
     """The graph as a Rich tree from the output down; a node used again is drawn
     once and later referred to by its id. An explicit stack, no recursion."""
     from rich.markup import escape
-    from .diagram import label_lines
+    from ..features.diagram import label_lines
     g = view.graph
 
     def label(i):
@@ -497,7 +497,7 @@ def _explain_summary(label, r, num):
 
 def explain_plain(ex, out):
     """The explanation as plain text: no colour, exact numbers. Streams."""
-    from .numbers import fmt
+    from ..core.numbers import fmt
     intro, titles = _explain_parts(ex)
     write = out.write
     for t in intro:
@@ -554,7 +554,7 @@ def _check_cells(c, num):
 
 def check_plain(cr, out):
     """Tab-separated: a header, one line per input, notes in the last column."""
-    from .numbers import fmt
+    from ..core.numbers import fmt
     lines = ["input\tvalue\tgrad\tfd\trel_error\tstatus\tmethod\tnote"]
     for c in cr.checks:
         lines.append("\t".join(_check_cells(c, fmt)) + "\t%s\t%s" % (c.method or "", "; ".join(c.notes)))

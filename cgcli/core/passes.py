@@ -14,8 +14,8 @@ import math
 from typing import Dict, List, Optional
 
 from .errors import CgraphError, UsageError
-from .graph import no_gc
-from .graph import CONST, K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY, VAR
+from .tape import no_gc
+from .tape import CONST, K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY, VAR
 from .numbers import fmt
 from .primitives import CONSTANTS, PRIMITIVES, VARIADIC
 

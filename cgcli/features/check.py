@@ -33,7 +33,7 @@ Only forward passes are repeated, each one loop up the tape.
 
 import math
 
-from .errors import CgraphError
+from ..core.errors import CgraphError
 
 OK, FAIL, KINK, UNCHECKED = "ok", "fail", "kink", "unchecked"
 EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
@@ -59,7 +59,7 @@ class InputCheck:
         self.left = self.right = None  # one-sided derivatives at a kink
 
     def json(self):
-        from .numbers import json_number
+        from ..core.numbers import json_number
 
         def num(x):
             return None if x is None else json_number(x)
@@ -84,7 +84,7 @@ class CheckResult:
         return [c for c in self.checks if c.status in (KINK, UNCHECKED)]
 
     def json_obj(self, strict=False):
-        from .numbers import json_number
+        from ..core.numbers import json_number
         r = self.result
         return {
             "output": r.output_name,
@@ -99,7 +99,7 @@ class CheckResult:
 
 def check(program, bindings, wrt=None, eps=EPS, rtol=RTOL, atol=ATOL, nonfinite=False):
     """Evaluate `program` at `bindings` and check each reported input's gradient."""
-    from .evaluate import evaluate
+    from ..core.passes import evaluate
     if not eps > 0 or not rtol > 0 or not atol >= 0:
         raise CgraphError("eps and rtol must be positive and atol not negative", 2)
     result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
@@ -125,7 +125,7 @@ class _Checker:
 
     # one forward pass at a perturbed point: (value, kink signature) or (None, reason)
     def at(self, name, x):
-        from .evaluate import forward
+        from ..core.passes import forward
         b = dict(self.bindings)
         b[name] = x
         try:
@@ -321,7 +321,7 @@ class _Checker:
 
 
 def _fmt(x):
-    from .numbers import fmt
+    from ..core.numbers import fmt
     return fmt(x)
 
 

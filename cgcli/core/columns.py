@@ -7,7 +7,7 @@ or a gradient is not finite, so that the caller can report them (it re-runs such
 a row through the scalar passes, which name the node and the values).
 """
 
-from .graph import CONST, VAR
+from .tape import CONST, VAR
 from .primitives import PRIMITIVES, PRODUCT, VARIADIC
 
 

@@ -10,10 +10,10 @@ stochastic gradient descent) it runs the scalar passes.
 
 import math
 
-from .errors import CgraphError, UsageError
-from .evaluate import backward, check_bindings, forward
-from .graph import no_gc
-from .numbers import fmt
+from ..core.errors import CgraphError, UsageError
+from ..core.passes import backward, check_bindings, forward
+from ..core.tape import no_gc
+from ..core.numbers import fmt
 
 DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would overflow)
 
@@ -127,7 +127,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     changes by less than `tol`. `bindings` hold the parameters' starting values
     and any other fixed inputs; every other input is a column of `rows`."""
     import numpy as np
-    from . import batch
+    from ..core import columns as batch
     g, params = _setup(program, bindings, params)
     unset = [p for p in params if p not in bindings]
     if unset:
@@ -206,7 +206,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
 
 def _mean_cost(g, cols, fixed, theta, n, ids):
     """The mean cost over all rows at the final parameters, and its gradient."""
-    from . import batch
+    from ..core import columns as batch
     c = dict(cols)
     c.update(fixed)
     c.update(theta)

@@ -13,9 +13,9 @@ import itertools
 import json
 import math
 
-from .errors import CgraphError, UsageError
-from .evaluate import check_bindings, evaluate
-from .numbers import parse_number
+from ..core.errors import CgraphError, UsageError
+from ..core.passes import check_bindings, evaluate
+from ..core.numbers import parse_number
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
@@ -262,7 +262,7 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
 
 def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
     import numpy as np
-    from . import batch
+    from ..core import columns as batch
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, len(g.ops))))
@@ -333,7 +333,7 @@ def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fa
     """Each non-empty line is its own expression: yield Records with columns line and expr.
     The gradients reported are --wrt's names, else the bound names."""
     import numpy as np
-    from .parse import parse_program
+    from ..core.language import parse_program
     names = list(dict.fromkeys(wrt)) if wrt else list(bindings)
     it = iter(enumerate(lines, 1))
     while True:

@@ -11,9 +11,9 @@ DOT and Mermaid are plain text, built with loops over the tape (no recursion),
 so a graph of 100,000 nodes is written like a small one.
 """
 
-from .errors import CgraphError
-from .graph import CONST, VAR
-from .numbers import fmt_precision, json_number
+from ..core.errors import CgraphError
+from ..core.tape import CONST, VAR
+from ..core.numbers import fmt_precision, json_number
 
 
 class GraphView:
@@ -48,7 +48,7 @@ def graph_view(program, bindings=None, wrt=None, nonfinite=False):
     if not bindings:
         g, _ = program.graph.cone(program.output)
         return GraphView(g, program.output_name)
-    from .evaluate import evaluate
+    from ..core.passes import evaluate
     g, _ = program.graph.cone(program.output)
     missing = [name for name in g.inputs if name not in bindings]
     if missing:

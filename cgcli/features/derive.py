@@ -34,9 +34,9 @@ import math
 import re
 from fractions import Fraction
 
-from .errors import CgraphError, UsageError
-from .graph import CONST, VAR, Graph, no_gc, write, _const_text
-from .primitives import P_ATOM, P_UNARY, PRIMITIVES, VARIADIC
+from ..core.errors import CgraphError, UsageError
+from ..core.tape import CONST, VAR, Graph, no_gc, write, _const_text
+from ..core.primitives import P_ATOM, P_UNARY, PRIMITIVES, VARIADIC
 
 BUDGET = 8  # nodes a walk looks at before it treats a node as one opaque factor
 TINY = 12  # a shared subexpression this short is written out at each use, not as a temporary
@@ -750,7 +750,7 @@ def diff_text(program, seqs):
 
 
 def _copy(program):
-    from .parse import Program
+    from ..core.language import Program
     g, new = subgraph(program.graph, [program.output])
     return Program(g, new[program.output], program.output_name, program.source)
 
@@ -808,7 +808,7 @@ def hessian_nodes(program, names, builder=None):
 
 def hessian(program, bindings, names, nonfinite=False):
     """{a: {b: value}}: the Hessian of the output at `bindings` for the input names."""
-    from .evaluate import forward
+    from ..core.passes import forward
     # Work on a copy: the caller's graph may be the one its Result shows, node by node.
     program = _copy(program)
     g = program.graph
