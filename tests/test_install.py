@@ -60,14 +60,14 @@ def test_generated_parser_is_up_to_date():
     from cgcli.core import _parser
     from cgcli.core import language as parse
     with open(os.path.join(ROOT, "grammar", "cgraph.lark"), "rb") as fh:
-        assert _parser.GRAMMAR_CRC32 == zlib.crc32(fh.read()), "run: python -m cgcli.core.language --regenerate"
+        assert _parser.GRAMMAR_CRC32 == zlib.crc32(fh.read()), "run: python -m cgcli.regenerate"
     parse._load()
     assert type(parse._PARSER[0]).__module__ == "cgcli.core._parser"
 
 
 def test_regenerate_writes_a_working_parser(tmp_path):
     import importlib.util
-    from cgcli.core.language import regenerate
+    from cgcli.regenerate import regenerate
     path = regenerate(str(tmp_path / "fresh_parser.py"))
     spec = importlib.util.spec_from_file_location("fresh_parser", path)
     mod = importlib.util.module_from_spec(spec)
