@@ -1,5 +1,5 @@
-"""One evaluation per row: reading rows in chunks, running each chunk through the
-tape with whole columns at once (batch.py), and finding the bad rows.
+"""One evaluation per row: rows read in chunks (readers.py), each chunk run through
+the tape with whole columns at once (core/columns.py), and the bad rows found.
 
 Rows are read, evaluated and handed on a chunk at a time, so memory does not
 grow with the number of rows. A bad row (a non-numeric cell, a short row, a
