@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cgcli.cli import cli
-from cgcli.features.diagram import dot_quote, mermaid_quote
+from cgcli.present.diagram import dot_quote, mermaid_quote
 
 from conftest import ok, run  # noqa: E402
 

@@ -120,3 +120,19 @@ def test_cli_import_loads_no_heavy_module():
 def test_library_import_is_light():
     loaded = _loaded_by("import cgcli")
     assert not loaded & {"rich", "numpy", "lark", "click"}
+
+
+def test_every_command_module_imports_without_rich_numpy_or_lark():
+    from cgcli.cli import COMMANDS
+    loaded = _loaded_by("import cgcli.cli; " + "; ".join("import cgcli.commands.%s" % m for m in COMMANDS.values()))
+    assert not loaded & {"rich", "numpy", "lark"}
+
+
+def test_eval_plain_loads_no_rich_and_only_its_own_command():
+    code = ("import sys; from cgcli.cli import cli; "
+            "cli.main(['eval', '(x+y)*z', 'x=1', 'y=3', 'z=-3', '--format', 'plain'], standalone_mode=False); "
+            "print(' '.join(m for m in sys.modules if m.startswith(('cgcli.commands.', 'rich', 'numpy', 'lark'))),"
+            " file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(PKG.parent))
+    loaded = set(r.stderr.split())
+    assert loaded == {"cgcli.commands.eval", "cgcli.commands.options", "cgcli.commands.inputs"}

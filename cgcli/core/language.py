@@ -39,6 +39,15 @@ class Program:
         self.output = output
         self.output_name = output_name
         self.source = source
+        self._cone = None
+
+    def cone(self):
+        """The output's cone: (graph, old ids), the subgraph of the nodes the output
+        depends on (see Graph.cone). Computed once, and again only if the graph grew."""
+        c = self._cone
+        if c is None or c[0] != len(self.graph.ops):
+            c = self._cone = (len(self.graph.ops), self.graph.cone(self.output))
+        return c[1]
 
     def select(self, name):
         """The same program with `name`'s newest value as the output (--output NAME)."""

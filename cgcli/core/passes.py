@@ -13,7 +13,7 @@ IEEE-754, and the pass goes on from the next node.
 import math
 from typing import Dict, List, Optional
 
-from .errors import CgraphError, UsageError
+from .errors import CgraphError, UsageError, not_inputs, unbound_inputs
 from .tape import no_gc
 from .tape import CONST, K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY, VAR
 from .numbers import fmt
@@ -51,8 +51,7 @@ def check_bindings(program, cone, bindings, wrt=None):
         return list(cone.inputs), warnings
     bad = [w for w in wrt if w not in g.inputs]
     if bad:
-        raise UsageError("--wrt: %s %s not an input of the program (inputs: %s)" % (
-            ", ".join(bad), "is" if len(bad) == 1 else "are", ", ".join(g.inputs) or "none"))
+        raise not_inputs("--wrt", bad, g.inputs)
     return list(dict.fromkeys(wrt)), warnings
 
 
@@ -60,13 +59,11 @@ def evaluate(program, bindings: Dict[str, float], wrt: Optional[List[str]] = Non
              nonfinite: bool = False) -> Result:
     """Forward and backward passes of `program` at `bindings` (name -> float)."""
     with no_gc():
-        g, _ = program.graph.cone(program.output)
+        g, _ = program.cone()
         wrt, warnings = check_bindings(program, g, bindings, wrt)
         missing = [name for name in g.inputs if name not in bindings]
         if missing:
-            raise CgraphError("unbound input%s: %s (bind %s as NAME=VALUE)" % (
-                "" if len(missing) == 1 else "s", ", ".join(missing),
-                "it" if len(missing) == 1 else "each"))
+            raise unbound_inputs(missing)
         values = forward(g, bindings, nonfinite)
         grads = backward(g, values, nonfinite)
         return Result(program, g, values, grads, wrt, warnings)
@@ -210,26 +207,26 @@ def _at(g, v, o, texts):
     return (" at " + ", ".join(parts)) if parts else ""
 
 
-_HINT = " (--nonfinite lets inf and nan through)"
+NONFINITE = "--nonfinite lets inf and nan through"  # the hint of every domain error
 
 
 def _domain_error(g, v, o, exc):
     texts = g.exprs(upto=o)
     if exc is None or g.ops[o] == VAR:
-        return CgraphError("input %s = %s is not finite%s" % (texts[o], fmt(v[o]), _HINT))
+        return CgraphError("input %s = %s is not finite" % (texts[o], fmt(v[o])), hint=NONFINITE)
     if isinstance(exc, OverflowError):
         what = "overflows (beyond the largest double, about 1.8e308)"
     elif isinstance(exc, ZeroDivisionError):
         what = "divides by zero"
     else:
         what = "is undefined"
-    return CgraphError("%s %s%s%s" % (texts[o], what, _at(g, v, o, texts), _HINT))
+    return CgraphError("%s %s%s" % (texts[o], what, _at(g, v, o, texts)), hint=NONFINITE)
 
 
 def _derivative_error(g, v, o, exc):
     texts = g.exprs(upto=o)
     what = "overflows" if isinstance(exc, OverflowError) else "is infinite or undefined"
-    return CgraphError("the derivative of %s %s%s%s" % (texts[o], what, _at(g, v, o, texts), _HINT))
+    return CgraphError("the derivative of %s %s%s" % (texts[o], what, _at(g, v, o, texts)), hint=NONFINITE)
 
 
 def _gradient_error(g, v, gr, bad):
@@ -237,7 +234,7 @@ def _gradient_error(g, v, gr, bad):
     users = [u for u in range(bad + 1, len(g.ops)) if bad in g.args[u] and math.isfinite(gr[u])]
     if users:
         u = users[0]
-        return CgraphError("the derivative of %s with respect to %s is %s%s%s" % (
+        return CgraphError("the derivative of %s with respect to %s is %s%s" % (
             texts[u], texts[bad], "undefined" if math.isnan(gr[bad]) else "infinite",
-            _at(g, v, u, texts), _HINT))
-    return CgraphError("the gradient of %s is %s%s" % (texts[bad], fmt(gr[bad]), _HINT))
+            _at(g, v, u, texts)), hint=NONFINITE)
+    return CgraphError("the gradient of %s is %s" % (texts[bad], fmt(gr[bad])), hint=NONFINITE)

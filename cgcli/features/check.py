@@ -39,7 +39,6 @@ OK, FAIL, KINK, UNCHECKED = "ok", "fail", "kink", "unchecked"
 EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
 _ROUND = 2.220446049250313e-16
 _KINKS = ("relu", "abs", "min", "max")
-_HINT = " (--nonfinite lets inf and nan through)"
 
 
 class InputCheck:
@@ -82,6 +81,27 @@ class CheckResult:
     @property
     def unverified(self):
         return [c for c in self.checks if c.status in (KINK, UNCHECKED)]
+
+    def notices(self):
+        """Warnings for the user: nothing to check, or inputs that could not be verified."""
+        out = [] if self.checks else ["nothing to check: the output depends on no input"]
+        out += ["%s is not verified (%s): %s" % (c.name, c.status, "; ".join(c.notes)) for c in self.unverified]
+        return out
+
+    def failure(self, strict=False):
+        """The CgraphError to stop with when a gradient disagrees (with `strict`, also
+        when an input cannot be verified), else None."""
+        bad = self.failed + ([c.name for c in self.unverified] if strict else [])
+        if not bad:
+            return None
+        return CgraphError("gradient check failed for %s (%s)" % (
+            ", ".join(bad), "; ".join(self._why(c) for c in self.checks if c.name in bad)))
+
+    def _why(self, c):
+        if c.status == FAIL:
+            return "%s: backward pass %s, finite difference %s, relative error %.1e > rtol %g" % (
+                c.name, _fmt(c.grad), _fmt(c.fd), c.rel_error, self.rtol)
+        return "%s: %s, not verified, with --strict" % (c.name, c.status)
 
     def json_obj(self, strict=False):
         from ..core.numbers import json_number
@@ -131,8 +151,7 @@ class _Checker:
         try:
             v = forward(self.g, b)
         except CgraphError as e:
-            msg = e.message
-            return None, msg[:-len(_HINT)] if msg.endswith(_HINT) else msg
+            return None, e.reason  # quoted in a note: the --nonfinite hint would not fit there
         return v, None
 
     def signature(self, v):

@@ -566,8 +566,8 @@ def check_names(program, names):
     g = program.graph
     bad = [w for w in dict.fromkeys(names) if w not in g.inputs]
     if bad:
-        raise UsageError("--wrt: %s %s not an input of the program (inputs: %s)" % (
-            ", ".join(bad), "is" if len(bad) == 1 else "are", ", ".join(g.inputs) or "none"))
+        from ..core.errors import not_inputs
+        raise not_inputs("--wrt", bad, g.inputs)
 
 
 def differentiate(program, seqs, builder=None):

@@ -10,7 +10,7 @@ stochastic gradient descent) it runs the scalar passes.
 
 import math
 
-from ..core.errors import CgraphError, UsageError
+from ..core.errors import CgraphError, UsageError, not_inputs, unbound_inputs
 from ..core.passes import backward, check_bindings, forward
 from ..core.tape import no_gc
 from ..core.numbers import fmt
@@ -34,13 +34,12 @@ class Outcome:
 
 
 def _setup(program, bindings, params):
-    g, _ = program.graph.cone(program.output)
+    g, _ = program.cone()
     if params is None:
         params = list(g.inputs)
     bad = [p for p in params if p not in program.graph.inputs]
     if bad:
-        raise UsageError("--params: %s %s not an input of the program (inputs: %s)" % (
-            ", ".join(bad), "is" if len(bad) == 1 else "are", ", ".join(program.graph.inputs) or "none"))
+        raise not_inputs("--params", bad, program.graph.inputs)
     check_bindings(program, g, bindings, params)
     return g, list(dict.fromkeys(params))
 
@@ -51,8 +50,7 @@ def minimize(program, bindings, params=None, lr=0.1, steps=1000, tol=1e-10, mome
     g, params = _setup(program, bindings, params)
     missing = [n for n in g.inputs if n not in bindings]
     if missing:
-        raise CgraphError("unbound input%s: %s (give every input a starting value)" % (
-            "" if len(missing) == 1 else "s", ", ".join(missing)))
+        raise unbound_inputs(missing, hint="give every input a starting value")
     b = dict(bindings)
     ids = [g.inputs.get(p) for p in params]
     vel = [0.0] * len(params)
@@ -90,13 +88,21 @@ def minimize(program, bindings, params=None, lr=0.1, steps=1000, tol=1e-10, mome
                    dict(zip(params, grads)), history)
 
 
+def descend(program, bindings, params=None, trace=None, **options):
+    """`cgraph minimize`: `minimize`, and with `trace` every step written to that CSV file."""
+    if trace is None:
+        return minimize(program, bindings, params, **options)
+    with Trace(trace) as t:
+        return minimize(program, bindings, params, on_step=t.step, **options)
+
+
 # ---- training -----------------------------------------------------------------
 
 def read_columns(rows, names):
     """All rows of a data source as float arrays for `names` (the columns the
     program reads). A bad row stops with its line number."""
     import numpy as np
-    from .rows import _numbers
+    from .readers import _numbers
     parts = {n: [] for n in names}
     count = 0
     for chunk in rows.chunks(16384):
@@ -118,6 +124,31 @@ def init_params(params, seed, scale=1.0):
     import numpy as np
     rng = np.random.default_rng(seed)
     return {p: float(x) for p, x in zip(params, rng.uniform(-scale, scale, len(params)))}
+
+
+def default_params(program, rows):
+    """The parameters `train` learns when none are named: the inputs that are not columns of `rows`."""
+    names = [n for n in program.graph.inputs if n not in rows.columns]
+    if not names:
+        raise UsageError("every input of the program is a column of %s: name the parameters with --params"
+                         % rows.name)
+    return names
+
+
+def fit(program, rows, bindings, params=None, init_seed=None, save=None, **options):
+    """`cgraph train`: `train` with the defaults filled in. `params` None: the
+    inputs that are not columns; with `init_seed`, the parameters not bound start
+    at small random values (init_params); with `save`, the learned parameters
+    are written to that JSON file. `options` are train's."""
+    if params is None:
+        params = default_params(program, rows)
+    bindings = dict(bindings)
+    if init_seed is not None:
+        bindings.update(init_params([p for p in params if p not in bindings], init_seed))
+    outcome = train(program, rows, bindings, params, **options)
+    if save:
+        save_params(save, outcome.params)
+    return outcome
 
 
 def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shuffle=True, seed=0,
@@ -221,3 +252,46 @@ def _means(np, gr, ids):
     cols = [gr[i] for i in ids if i is not None and gr[i] is not None]
     means = iter(np.stack(cols).mean(axis=1).tolist() if cols else [])
     return [0.0 if i is None or gr[i] is None else next(means) for i in ids]
+
+
+# ---- files: --trace and --save ------------------------------------------------
+
+class Trace:
+    """--trace FILE: a CSV of step, value and the parameters, written as the steps go.
+    A context manager; `step` is minimize's on_step."""
+
+    def __init__(self, path):
+        self.fh = _open_for_writing(path)
+        self.header = False
+
+    def step(self, step, value, params):
+        if not self.header:
+            self.fh.write(",".join(["step", "value"] + list(params)) + "\n")
+            self.header = True
+        self.fh.write(",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+        return False
+
+
+def save_params(path, params):
+    """--save FILE.json: the learned parameters as a JSON object (what --bind reads)."""
+    import json
+    fh = _open_for_writing(path)
+    try:
+        with fh:
+            json.dump(params, fh, indent=1)
+            fh.write("\n")
+    except OSError as e:
+        raise UsageError("cannot write %s: %s" % (path, e.strerror or e))
+
+
+def _open_for_writing(path):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError("cannot write %s: %s" % (path, e.strerror or e))

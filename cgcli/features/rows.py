@@ -1,5 +1,5 @@
-"""One evaluation per row: reading rows in chunks, running each chunk through the
-tape with whole columns at once (batch.py), and finding the bad rows.
+"""One evaluation per row: rows read in chunks (readers.py), each chunk run through
+the tape with whole columns at once (core/columns.py), and the bad rows found.
 
 Rows are read, evaluated and handed on a chunk at a time, so memory does not
 grow with the number of rows. A bad row (a non-numeric cell, a short row, a
@@ -8,14 +8,13 @@ been written; with `skip_bad` it is reported through `on_bad` and left out, and
 the rest go on. No row is ever dropped silently.
 """
 
-import csv
 import itertools
 import json
 import math
 
 from ..core.errors import CgraphError, UsageError
-from ..core.passes import check_bindings, evaluate
-from ..core.numbers import parse_number
+from ..core.passes import NONFINITE, check_bindings, evaluate
+from .readers import _numbers, open_rows  # noqa: F401 (open_rows: the reading half, for the callers)
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
@@ -40,213 +39,68 @@ class Records:
         return len(self.lines) if self.keep is None else len(self.keep)
 
 
-# ---- reading ------------------------------------------------------------------
+# ---- evaluating ---------------------------------------------------------------
 
-def sniff_format(path, first_line):
-    low = path.lower()
-    if low.endswith(".csv"):
-        return "csv"
-    if low.endswith((".jsonl", ".ndjson", ".json")):
-        return "jsonl"
-    return "jsonl" if first_line.lstrip().startswith("{") else "csv"
+class Stream:
+    """An `eval --data` or `--lines` run: `head` (the rows' own columns), `names`
+    (the inputs whose gradients each record reports), and the Records as they are
+    made (iterate). With skip_bad, bad rows go to `on_bad` and are counted;
+    `finish()` then raises the error that says how many were skipped."""
 
+    def __init__(self, what, head, names, make_records, on_bad=None):
+        self.what = what  # "row" or "line"
+        self.head = head
+        self.names = names
+        self.skipped = 0
+        self.total = 0
+        self._on_bad = on_bad
+        self._records = make_records(self._bad)
 
-class _Chunk:
-    def __init__(self, lines, text=None, objs=None):
-        self.lines = lines  # line number of each row
-        self.text = text  # CSV: per column, the cells
-        self.objs = objs  # JSON Lines: the objects
-        self.errors = {}  # row index -> message
-
-
-def _sizes(largest, first=64):
-    """Chunk sizes: small at first, so that the first records reach a pipe early
-    (`| head`), then doubling up to `largest`."""
-    n = min(first, largest)
-    while True:
-        yield n
-        n = min(2 * n, largest)
-
-
-class CsvRows:
-    """A CSV file with a header line naming the columns."""
-
-    def __init__(self, fh, name):
-        self.fh = fh
-        self.name = name
-        header = fh.readline()
-        if not header.strip():
-            raise CgraphError("%s: no header line (a CSV file of rows starts with the column names)" % name)
-        self.columns = [c.strip() for c in next(csv.reader([header]))]
-        dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
-        if dup:
-            raise CgraphError("%s line 1: column %s appears more than once" % (name, ", ".join(dup)))
-        self.line = 1
-
-    def chunks(self, size):
-        k = len(self.columns)
-        for n in _sizes(size):
-            lines = list(itertools.islice(self.fh, n))
-            if not lines:
-                return
-            first = self.line + 1
-            self.line += len(lines)
-            yield self._fast(lines, first, k) or self._slow(lines, first, k)
-
-    @staticmethod
-    def _fast(lines, first, k):
-        """Split the whole chunk at once when it is plain: no quotes, no blank lines,
-        every line with k - 1 commas."""
-        text = "".join(lines)
-        if '"' in text or "\r" in text or "\n" in lines:
-            return None
-        counts = set(map(str.count, lines, itertools.repeat(",", len(lines))))
-        if counts != {k - 1}:
-            return None
-        if not text.endswith("\n"):
-            text += "\n"
-        cells = text[:-1].replace("\n", ",").split(",")
-        return _Chunk(range(first, first + len(lines)), [cells[i::k] for i in range(k)])
-
-    def _slow(self, lines, first, k):
-        rows, numbers, errors = [], [], {}
-        reader = csv.reader(lines)
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line is not a row
-            line = first + reader.line_num - 1
-            if len(row) != k:
-                errors[len(rows)] = "%s line %d: expected %d cells, found %d" % (self.name, line, k, len(row))
-                row = (row + [""] * k)[:k]
-            rows.append(row)
-            numbers.append(line)
-        chunk = _Chunk(numbers, [list(c) for c in zip(*rows)] if rows else [[] for _ in range(k)])
-        chunk.errors = errors
-        return chunk
-
-
-class JsonRows:
-    """JSON Lines: one object per line; the first object's keys are the columns."""
-
-    def __init__(self, fh, name):
-        self.fh = fh
-        self.name = name
-        self.line = 0
-        self._pending = None
-        for raw in fh:
-            self.line += 1
-            if raw.strip():
-                self._pending = raw
-                break
-        self.columns = []
-        if self._pending is not None:
-            try:
-                obj = json.loads(self._pending)
-            except ValueError:
-                obj = None
-            if isinstance(obj, dict):
-                self.columns = list(obj)
-
-    def chunks(self, size):
-        pending = self._pending
-        for n in _sizes(size):
-            lines = list(itertools.islice(self.fh, n))
-            if pending is not None:
-                lines.insert(0, pending)
-                first = self.line
-                self.line += len(lines) - 1
-                pending = None
-            else:
-                if not lines:
-                    return
-                first = self.line + 1
-                self.line += len(lines)
-            objs, numbers, errors = [], [], {}
-            for j, raw in enumerate(lines):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw)
-                except ValueError as e:
-                    obj = None
-                    why = "not valid JSON (%s)" % e
-                else:
-                    why = "not a JSON object"
-                if not isinstance(obj, dict):
-                    errors[len(objs)] = "%s line %d: %s" % (self.name, first + j, why)
-                    obj = {}
-                objs.append(obj)
-                numbers.append(first + j)
-            chunk = _Chunk(numbers, objs=objs)
-            chunk.errors = errors
-            yield chunk
-
-
-def open_rows(fh, name, fmt=None):
-    if fmt is None:
-        first = fh.readline()
-        fmt = sniff_format(name, first)
-        fh = itertools.chain([first], fh)
-        fh = _Lines(fh)
-    return (CsvRows if fmt == "csv" else JsonRows)(fh, name)
-
-
-class _Lines:
-    """A chained iterator of lines that also has readline()."""
-
-    def __init__(self, it):
-        self._it = iter(it)
+    def _bad(self, message):
+        self.skipped += 1
+        if self._on_bad is not None:
+            self._on_bad(message)
 
     def __iter__(self):
-        return self._it
+        for rec in self._records:
+            self.total += len(rec.lines)
+            yield rec
 
-    def __next__(self):
-        return next(self._it)
-
-    def readline(self):
-        return next(self._it, "")
-
-
-def _numbers(np, chunk, name, col, source, errors):
-    """A column of cells as a float array; bad cells become nan and an error for their row."""
-    if chunk.objs is None:
-        try:
-            return np.array(col, dtype=float)
-        except ValueError:
-            pass
-    out = np.empty(len(col))
-    for j, c in enumerate(col):
-        if chunk.objs is not None:
-            if name not in chunk.objs[j]:
-                errors.setdefault(j, "%s line %d: no %s" % (source, chunk.lines[j], name))
-                x = math.nan
-            elif isinstance(c, (int, float)) and not isinstance(c, bool):
-                x = float(c)
-            else:
-                x = parse_number(c) if isinstance(c, str) else None
-                if x is None:
-                    errors.setdefault(j, "%s line %d, %s: %s is not a number" % (
-                        source, chunk.lines[j], name, json.dumps(c)))
-                    x = math.nan
-        else:
-            x = parse_number(c)
-            if x is None:
-                try:
-                    x = float(c)
-                except ValueError:
-                    what = "is empty" if not c.strip() else "%r is not a number" % c
-                    errors.setdefault(j, "%s line %d, column %s: %s" % (source, chunk.lines[j], name, what))
-                    x = math.nan
-        out[j] = x
-    return out
+    def finish(self):
+        if self.skipped:
+            raise CgraphError("skipped %d bad %s%s of %d" % (
+                self.skipped, self.what, "" if self.skipped == 1 else "s", self.total))
 
 
-# ---- evaluating ---------------------------------------------------------------
+def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
+                on_warnings=None):
+    """`eval --data`: a Stream of the program evaluated on each row of `rows`.
+    Bindings and columns the program never reads go to `on_warnings` first (the
+    columns pass through), before the rows are checked against the program."""
+    g, _ = program.cone()
+    names, warnings = check_bindings(program, g, bindings, wrt)
+    unread = [c for c in rows.columns if c not in program.graph.inputs]
+    if unread:
+        one = len(unread) == 1
+        warnings.append("column%s %s of %s %s not read by the program (passed through)" % (
+            "" if one else "s", ", ".join(unread), rows.name, "is" if one else "are"))
+    if on_warnings is not None:
+        on_warnings(warnings)
+    return Stream("row", rows.columns, names, lambda bad: evaluate_rows(
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
+
+
+def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
+    """`eval --lines`: a Stream of each non-empty line evaluated as its own expression."""
+    names = list(dict.fromkeys(wrt)) if wrt else list(bindings)
+    return Stream("line", ["line", "expr"], names, lambda bad: evaluate_lines(
+        lines, name, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
+
 
 def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
     """Check the columns against the program, then return an iterator of Records,
     one per chunk of rows. `bindings` (NAME=VALUE) hold for every row."""
-    g, _ = program.graph.cone(program.output)
+    g, _ = program.cone()
     columns = rows.columns
     both = [c for c in columns if c in bindings]
     if both:
@@ -325,7 +179,7 @@ def _row_error(program, bindings, row):
         evaluate(program, b)
     except CgraphError as e:
         return e.message
-    return "a value or gradient is not finite (--nonfinite lets inf and nan through)"
+    return CgraphError("a value or gradient is not finite", hint=NONFINITE).message
 
 
 def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,

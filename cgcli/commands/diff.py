@@ -1,0 +1,39 @@
+"""`cgraph diff`: the derivative as an expression in the language."""
+
+import click
+
+from ..core.errors import UsageError
+from .options import source, wrt_option
+
+
+@click.command("diff", epilog="""\b
+Examples:
+  cgraph diff "x^2*y + sin(x)" --wrt x          2*x*y + cos(x)
+  cgraph diff "x^2*y + sin(x)" --wrt x,y        d_x = ... and d_y = ... lines
+  cgraph diff "x^3" --wrt x --order 2           6*x
+  cgraph diff "x^2*y^3" --wrt x --wrt y         the mixed partial d2/dxdy: 6*x*y^2
+  cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
+  cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
+  cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)""")
+@source(bind=False, metavar="[EXPR]", output_help="Differentiate NAME's newest value instead of the last statement's.")
+@wrt_option("Differentiate with respect to these inputs, one derivative per name (default: each "
+            "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.", split=False)
+@click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
+              help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
+def command(source, wrt, order):
+    """The derivative as an expression in the language, so that it parses again.
+
+    One derivative is printed as an expression; several, or one with shared
+    subexpressions, as a program: temporaries `t1 = ...` for subexpressions used
+    more than once, then a `d_x = ...` line per derivative (`d2_x` for d2/dx2,
+    `d2_x_y` for d2/dxdy).
+    """
+    from ..features.derive import diff_text
+    from ..features.sequences import derivative_sequences
+    from .inputs import split_names
+    prog, words = source.program()
+    if words:
+        raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "
+                         "cgraph diff EXPR --wrt x | cgraph eval -f - NAME=VALUE ..." % " ".join(words))
+    seqs = derivative_sequences(prog, [split_names([w]) or [] for w in wrt], order)
+    click.echo(diff_text(prog, seqs))

@@ -1,0 +1,89 @@
+"""`cgraph eval`: one evaluation, or one record per row (--data) or line (--lines)."""
+
+import sys
+
+import click
+
+from ..core.errors import UsageError
+from .inputs import display_name, open_rows, open_text, stderr, warn
+from .options import format_option, on_terminal, precision_option, program_options
+
+
+@click.command("eval", epilog="""\b
+Examples:
+  cgraph eval "(x+y)*z" x=1 y=3 z=-3
+  cgraph eval "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
+  cgraph eval -f samples/neuron.cg --bind samples/neuron.json --summary
+  echo "sin(x)^2 + cos(x)^2" | cgraph eval -f - x=0.7 --format tree
+  cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
+  cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
+  cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
+  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
+@program_options
+@format_option(["table", "tree", "plain", "json", "csv", "jsonl"], "table", None,
+               help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise).")
+@precision_option(help="Significant digits in table and tree (the other formats are exact).")
+@click.option("--summary", is_flag=True,
+              help="Only the output's value and the inputs' gradients (JSON: empty nodes).")
+@click.option("--data", "data", metavar="ROWS",
+              help='Evaluate once per row of ROWS, a CSV file with a header or JSON Lines ("-": stdin).')
+@click.option("--data-format", type=click.Choice(["csv", "jsonl"]),
+              help="The format of ROWS (default: by its extension, else by its first line).")
+@click.option("--lines", is_flag=True,
+              help="Each non-empty line of -f FILE is its own expression: one record per line.")
+@click.option("--skip-bad-rows", is_flag=True,
+              help="Report a bad row or line on stderr and go on (the exit status is still 1).")
+@click.option("--hessian", is_flag=True,
+              help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian).")
+def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, hessian):
+    """Forward and backward passes: every node's value and gradient.
+
+    EXPR is an expression or a program of `name = expr` statements separated by
+    newlines or ";". Bind every input as NAME=VALUE. With --data, the program is
+    evaluated once per row of a data file; with --lines, once per line of FILE.
+    """
+    if data is not None or lines:
+        if hessian:
+            raise UsageError("--hessian goes with one evaluation, not with --data or --lines")
+        return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows)
+    if fmt in ("csv", "jsonl"):
+        raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
+                         % fmt)
+    from ..core.passes import evaluate
+    from ..present.result import show
+    prog, bindings = source.load()
+    result = evaluate(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    warn(result.warnings)
+    h = None
+    if hessian:
+        from ..features.derive import hessian as second
+        h = second(prog, bindings, result.wrt, nonfinite)
+    show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
+
+
+def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows):
+    """--data and --lines: stream one record per row or line, a chunk at a time."""
+    from ..features import rows
+    from ..present.records import write_stream
+    if data is not None and lines:
+        raise UsageError("--data and --lines do not go together")
+    if fmt in ("json", "tree"):
+        raise UsageError("--format %s shows one evaluation; with --data or --lines use csv, jsonl, plain or table"
+                         % fmt)
+
+    def on_bad(message):
+        stderr("error: %s (skipped)" % message)
+
+    if lines:
+        if source.file is None:
+            raise UsageError("--lines reads the expressions from -f FILE (\"-\" for standard input)")
+        stream = rows.stream_lines(open_text(source.file), display_name(source.file), source.bindings(), wrt,
+                                   nonfinite, skip_bad_rows, on_bad)
+    else:
+        prog, bindings = source.load()
+        if data == "-" and source.file == "-":
+            raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
+        stream = rows.stream_rows(prog, open_rows(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
+                                  on_bad, warn)
+    write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
+    stream.finish()

@@ -1,0 +1,34 @@
+"""`cgraph graph`: the computational graph as a tree, DOT, Mermaid or JSON."""
+
+import sys
+
+import click
+
+from .inputs import warn
+from .options import format_option, precision_option, program_options
+
+
+@click.command("graph", epilog="""\b
+Examples:
+  cgraph graph "(x+y)*z"                         the structure, as a tree
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3            with every value and gradient
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3 | dot -Tsvg > seed.svg
+  cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
+Piped, the default format is dot, ready for Graphviz.""")
+@program_options
+@format_option(["tree", "dot", "mermaid", "json"], "tree", "dot")
+@precision_option(help="Significant digits in tree, dot and mermaid labels (json is exact).")
+def command(source, wrt, nonfinite, fmt, precision):
+    """The computational graph: each operation once, an edge for each use.
+
+    Without bindings it shows the structure only; bind every input (NAME=VALUE)
+    to label each node with its value and gradient too. DOT output is a Graphviz
+    digraph drawn left to right, inputs first; mermaid is a flowchart for
+    Markdown viewers; json lists nodes and edges.
+    """
+    from ..features.diagram import graph_view
+    from ..present.diagram import show
+    prog, bindings = source.load()
+    view = graph_view(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    warn(view.warnings)
+    show(view, fmt, sys.stdout, precision)

@@ -1,0 +1,94 @@
+"""The options commands share, declared once: a new command stacks these
+instead of redeclaring them.
+
+    @click.command("name", epilog=...)
+    @program_options                       # EXPR/-f, NAME=VALUE, --bind, --output, --wrt, --nonfinite
+    @format_option(["table", "plain", "json"], terminal="table", piped="plain")
+    @precision_option()
+    def command(source, wrt, nonfinite, fmt, precision): ...
+
+`source` is an inputs.Source; --wrt (and names_option's) arrive as a list of
+names or None; --format arrives resolved (its default depends on whether
+standard output is a terminal) unless `piped` is None.
+"""
+
+import functools
+import sys
+
+import click
+
+from .inputs import Source, split_names
+
+
+def _apply(decorators, f):
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def on_terminal(terminal, piped):
+    """`terminal` when standard output is a terminal, else `piped`."""
+    return terminal if sys.stdout.isatty() else piped
+
+
+def format_option(choices, terminal, piped, help=None):
+    """--format, defaulting to `terminal` on a terminal and `piped` otherwise
+    (piped None: left None, for a command whose default depends on other options)."""
+    def resolve(ctx, param, value):
+        return on_terminal(terminal, piped) if value is None and piped is not None else value
+    return click.option("--format", "fmt", type=click.Choice(choices), callback=resolve,
+                        help=help or "Output format (default: %s on a terminal, %s otherwise)." % (terminal, piped))
+
+
+def precision_option(default=6, help="Significant digits in the table."):
+    return click.option("--precision", type=click.IntRange(1, 17), default=default, show_default=True, help=help)
+
+
+def names_option(flag, help, split=True):
+    """A repeatable A,B option (--wrt, --params): a list of names or None; with
+    split False, the values as given, one per use."""
+    return click.option(flag, metavar="A,B", multiple=True, help=help,
+                        callback=(lambda ctx, param, value: split_names(value)) if split else None)
+
+
+def wrt_option(help="Report gradients with respect to these inputs only (default: all).", split=True):
+    return names_option("--wrt", help, split)
+
+
+nonfinite_option = click.option("--nonfinite", is_flag=True,
+                                help="Let inf and nan flow through instead of stopping at a domain error.")
+
+
+def file_option(help='Read the program from FILE ("-" for standard input) instead of EXPR.'):
+    return click.option("-f", "--file", "file", metavar="FILE", help=help)
+
+
+def output_option(help="Use NAME's newest value as the output instead of the last statement's."):
+    return click.option("--output", "output", metavar="NAME", help=help)
+
+
+bind_option = click.option("--bind", "bind_file", metavar="FILE.json",
+                           help="Bindings as a JSON object {name: number}; NAME=VALUE arguments win.")
+
+
+def source(bind=True, metavar="[EXPR] [NAME=VALUE]...", output_help=None):
+    """EXPR or -f FILE, NAME=VALUE bindings, --bind (unless bind is False) and
+    --output; the command receives them as one `source` (an inputs.Source)."""
+    def decorate(f):
+        @functools.wraps(f)
+        def command(*a, args, file, output, bind_file=None, **kw):
+            return f(*a, source=Source(args, file, bind_file, output), **kw)
+        params = [click.argument("args", nargs=-1, metavar=metavar), file_option()]
+        if bind:
+            params.append(bind_option)
+        params.append(output_option(output_help) if output_help else output_option())
+        return _apply(params, command)
+    return decorate
+
+
+source_options = source()
+
+
+def program_options(f):
+    """source_options, and --wrt and --nonfinite."""
+    return _apply([source_options, wrt_option(), nonfinite_option], f)

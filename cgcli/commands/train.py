@@ -1,0 +1,47 @@
+"""`cgraph train`: the training loop over rows of data."""
+
+import sys
+
+import click
+
+from .inputs import open_rows
+from .options import format_option, names_option, precision_option, source_options
+
+
+@click.command("train", epilog="""\b
+Examples:
+  cgraph train -f samples/linreg.cg --data samples/linreg.csv --params w,b w=0 b=0 --epochs 50
+  cgraph train -f samples/xor.cg --data samples/xor.csv --init-seed 1 --lr 0.5 \\
+      --epochs 2000 --batch-size 4 --save xor.json
+  cgraph eval -f samples/xor.cg --bind xor.json x1=1 x2=0 --output out --summary""")
+@source_options
+@click.option("--data", "data", metavar="ROWS", required=True,
+              help='Training rows: CSV with a header or JSON Lines ("-": stdin).')
+@click.option("--data-format", type=click.Choice(["csv", "jsonl"]), help="The format of ROWS.")
+@names_option("--params", "The parameters to learn (default: the inputs that are not columns of ROWS).")
+@click.option("--init-seed", type=int, help="Start unbound parameters at small random values from this seed.")
+@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate.")
+@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True, help="The most passes over the rows.")
+@click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
+              help="Rows per update; the cost and gradients are averaged over a batch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for shuffling the rows each epoch.")
+@click.option("--no-shuffle", is_flag=True, help="Go through the rows in file order.")
+@click.option("--tol", type=float, default=0.0, show_default=True,
+              help="Stop when the epoch's mean cost changes by less than this.")
+@click.option("--every", type=click.IntRange(1), help="Print the cost every K epochs (default: about 20 lines).")
+@click.option("--save", metavar="FILE.json", help="Write the learned parameters as JSON (what --bind reads).")
+@format_option(["table", "plain", "json"], "table", "plain")
+@precision_option()
+def command(source, data, data_format, params, init_seed, lr, epochs, batch_size, seed, no_shuffle, tol, every,
+            save, fmt, precision):
+    """The training loop: for each mini-batch of rows, a forward pass computing the
+    cost (the program's output), a backward pass computing every gradient, and
+    W = W - lr * gradient for each parameter; epoch after epoch until a stop criterion."""
+    from ..features.learn import fit
+    from ..present.learn import EpochReporter, learned
+    prog, bindings = source.load()
+    rows = open_rows(data, data_format)
+    with EpochReporter(fmt, sys.stdout, sys.stderr, epochs, every, precision) as show:
+        outcome = fit(prog, rows, bindings, params, init_seed, save, lr=lr, epochs=epochs, batch_size=batch_size,
+                      shuffle=not no_shuffle, seed=seed, tol=tol, on_epoch=show.epoch)
+    learned(outcome, sys.stdout, fmt, precision, "train")

@@ -1,0 +1,159 @@
+"""`cgraph graph`: a GraphView (features/diagram.py) as Graphviz DOT, a Mermaid
+flowchart, JSON or a Rich tree.
+
+DOT and Mermaid are plain text, built with loops over the tape (no recursion),
+so a graph of 100,000 nodes is written like a small one.
+"""
+
+from ..core.tape import CONST, VAR
+from ..core.numbers import fmt_precision, json_number
+from .common import console, draw_tree, json_write, num
+
+
+def show(view, fmt_, out, precision=6):
+    if fmt_ == "tree":
+        graph_tree(view, out, precision)
+    elif fmt_ == "json":
+        json_write(graph_json(view), out)
+    else:
+        for line in (dot_lines if fmt_ == "dot" else mermaid_lines)(view, precision):
+            out.write(line + "\n")
+    out.flush()
+
+
+def label_lines(view, i, precision=6):
+    """A node's label: what it computes, its operation, and its value and gradient if known."""
+    g = view.graph
+    op, name, text = g.ops[i], view.names[i], view.texts[i]
+    if op == VAR:
+        lines = [text, "input"]
+    elif op == CONST:
+        lines = [("%s = %s" % (name, text)) if name else text, "constant"]
+    else:
+        lines = [("%s = %s" % (name, text)) if name else text, "#%d %s" % (i, op)]
+    if view.values[i] is not None:
+        lines.append("value = %s" % fmt_precision(view.values[i], precision))
+    if view.grads[i] is not None:
+        lines.append("grad = %s" % fmt_precision(view.grads[i], precision))
+    return lines
+
+
+# ---- DOT --------------------------------------------------------------------
+
+def dot_quote(text):
+    """A DOT double-quoted string: backslashes and quotes escaped, newlines as \\n."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+
+
+_FILL = {VAR: "#dbeafe", CONST: "#f3f4f6"}
+_OUT_FILL = "#fde68a"
+
+
+def dot_lines(view, precision=6):
+    """A Graphviz digraph, left to right: the inputs in the first column, the output last."""
+    g = view.graph
+    yield "// cgraph: the computational graph; inputs on the left, the output on the right."
+    yield "// Render it with Graphviz: dot -Tsvg graph.dot > graph.svg"
+    yield "digraph cgraph {"
+    yield "  rankdir=LR;"
+    yield '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica"];'
+    yield '  edge [color="#4b5563", arrowsize=0.7];'
+    last = view.output
+    for i, op in enumerate(g.ops):
+        attrs = ["label=%s" % dot_quote("\n".join(label_lines(view, i, precision)))]
+        if op == VAR:
+            attrs.append("shape=ellipse")
+        if i == last:
+            attrs.append('fillcolor="%s", penwidth=2' % _OUT_FILL)
+        elif op in _FILL:
+            attrs.append('fillcolor="%s"' % _FILL[op])
+        yield "  n%d [%s];" % (i, ", ".join(attrs))
+    inputs = view.inputs()
+    if len(inputs) > 1:
+        yield "  { rank=min; %s }" % " ".join("n%d;" % i for i in inputs)
+    for a, i, _ in view.edges():
+        yield "  n%d -> n%d;" % (a, i)
+    yield "}"
+
+
+# ---- Mermaid ----------------------------------------------------------------
+
+# Mermaid reads `#name;` and `#35;` as character codes in labels; these
+# characters would otherwise end the quoted label or be read as HTML.
+_MERMAID = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;",
+            "\r": "", "\n": "<br>"}
+
+
+def mermaid_quote(text):
+    """A Mermaid quoted label; lines joined with <br>."""
+    return '"%s"' % "".join(_MERMAID.get(c, c) for c in text)
+
+
+def mermaid_lines(view, precision=6):
+    """A Mermaid flowchart, left to right, for Markdown viewers (GitHub, GitLab, ...)."""
+    g = view.graph
+    yield "flowchart LR"
+    last = view.output
+    for i, op in enumerate(g.ops):
+        label = mermaid_quote("\n".join(label_lines(view, i, precision)))
+        if op == VAR:
+            yield "  n%d([%s])" % (i, label)
+        else:
+            yield "  n%d[%s]" % (i, label)
+    for a, i, _ in view.edges():
+        yield "  n%d --> n%d" % (a, i)
+    yield "  classDef input fill:%s,stroke:#3b82f6" % _FILL[VAR]
+    yield "  classDef constant fill:%s,stroke:#9ca3af" % _FILL[CONST]
+    yield "  classDef output fill:%s,stroke:#b45309,stroke-width:2px" % _OUT_FILL
+    for cls, ids in (("input", [i for i in view.inputs() if i != last]),
+                     ("constant", [i for i, op in enumerate(g.ops) if op == CONST and i != last]),
+                     ("output", [last])):
+        if ids:
+            yield "  class %s %s" % (",".join("n%d" % i for i in ids), cls)
+
+
+# ---- JSON and the tree -------------------------------------------------------
+
+def graph_json(view):
+    """Nodes (the eval JSON's node objects) and edges; value and gradients when evaluated."""
+    g = view.graph
+
+    def num(x):
+        return None if x is None else json_number(x)
+
+    obj = {"output": view.output_name, "evaluated": view.evaluated}
+    if view.result is not None:
+        obj["value"] = json_number(view.result.value)
+        obj["gradients"] = {k: json_number(v) for k, v in view.result.gradients.items()}
+    obj["nodes"] = [{"id": i, "op": g.ops[i], "expr": view.texts[i], "inputs": list(g.args[i]),
+                     "value": num(view.values[i]), "grad": num(view.grads[i]), "name": view.names[i]}
+                    for i in range(len(g.ops))]
+    obj["edges"] = [{"from": a, "to": i, "arg": k} for a, i, k in view.edges()]
+    return obj
+
+
+def graph_tree(view, out, precision=6):
+    """The graph as a Rich tree from the output down; a node used again is drawn
+    once and later referred to by its id. An explicit stack, no recursion."""
+    from rich.markup import escape
+    g = view.graph
+
+    def label(i):
+        lines = label_lines(view, i, precision)
+        head = "[dim]#%d[/] %s" % (i, escape(lines[0]))
+        if g.ops[i] not in ("var", "const"):
+            head += "  [magenta]%s[/]" % g.ops[i]
+        if view.values[i] is not None:
+            head += "  value=%s" % num(view.values[i], precision)
+        if view.grads[i] is not None:
+            head += "  [green]grad=%s[/]" % num(view.grads[i], precision)
+        return head
+
+    con = console(out)
+    # each level indents by 4 columns: deeper levels would not fit (and a very
+    # deep tree would be quadratic in size), so stop where the text still shows
+    limit = max(10, (con.width - 40) // 4)
+    root = draw_tree(g, view.output, label, lambda i: escape(view.names[i] or view.texts[i]),
+                     lambda i, depth: depth >= limit and g.args[i],
+                     "... (deeper than %d levels: see --format dot or json)" % limit)
+    con.print(root)

@@ -1,0 +1,93 @@
+"""`cgraph explain`: both passes step by step, as plain text, coloured for a terminal, or JSON."""
+
+from ..core.numbers import fmt
+from .common import console, json_write, num
+
+
+def show(ex, fmt_, out, precision=6):
+    if fmt_ == "json":
+        json_write(ex.json_obj(), out)
+    elif fmt_ == "plain":
+        explain_plain(ex, out)
+    else:
+        explain_rich(ex, out, precision)
+    out.flush()
+
+
+_ROLE_STYLE = {"name": "cyan", "grad": "green", "local": "magenta", "num": "", "result": "bold",
+               "note": "dim", "text": ""}
+
+
+def _explain_parts(ex):
+    """The intro lines and the two section titles, shared by plain and Rich."""
+    label = ex.output_label
+    intro = []
+    names = ex.auto_names
+    if len(names) == 1:
+        intro.append("%s is a name given here to a result the program leaves unnamed." % names[0])
+    elif len(names) > 8:
+        intro.append("%s, ..., %s (%d names) are given here to results the program leaves unnamed." % (
+            ", ".join(names[:6]), names[-1], len(names)))
+    elif names:
+        intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
+    if not ex.has_backward:
+        intro.append("The output depends on no input: there is no backward pass.")
+    titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
+              "backward": "Backward pass: from d%s/d%s = 1, each node's gradient is upstream "
+                          "gradient * local derivative, summed over the node's uses" % (label, label)}
+    return intro, titles
+
+
+def _explain_summary(label, r, num):
+    grads = ", ".join("d%s/d%s = %s" % (label, k, num(v)) for k, v in r.gradients.items())
+    return "So %s = %s%s." % (label, num(r.value), ("; " + grads) if grads else "")
+
+
+def explain_plain(ex, out):
+    """The explanation as plain text: no colour, exact numbers. Streams."""
+    intro, titles = _explain_parts(ex)
+    write = out.write
+    for t in intro:
+        write(t + "\n")
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", titles[p]))
+        for t in step.lines():
+            write("  " + t + "\n")
+    write("\n" + _explain_summary(ex.output_label, ex.result, fmt) + "\n")
+
+
+def explain_rich(ex, out, precision=6):
+    """The explanation for a terminal: coloured names, gradients and results.
+    Lines are printed in batches (one Rich print per line is slow on big graphs)."""
+    from rich.text import Text
+    con = console(out)
+    intro, titles = _explain_parts(ex)
+    for t in intro:
+        con.print(Text(t, style="dim"))
+    batch = Text()
+    count = 0
+    section = None
+    for step in ex.iter_steps():
+        p = step.data["pass"]
+        if p != section:
+            section = p
+            batch.append("\n%s\n" % titles[p], style="bold")
+        for line in step.segments:
+            batch.append("  ")
+            for seg, role in line:
+                batch.append(seg, style=_ROLE_STYLE.get(role, ""))
+            batch.append("\n")
+            count += 1
+        if count >= 500:
+            batch.rstrip()
+            con.print(batch, overflow="fold")
+            batch, count = Text(), 0
+    batch.rstrip()
+    if batch:
+        con.print(batch, overflow="fold")
+    con.print()
+    con.print(Text(_explain_summary(ex.output_label, ex.result, lambda x: num(x, precision)), style="bold"))

@@ -1,0 +1,111 @@
+"""Learning (`cgraph minimize`, `cgraph train`): the epochs as they go, and where a run ended."""
+
+from ..core.numbers import fmt, json_number
+from .common import console, num
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, width=60):
+    """A loss curve in one line of block characters (log scale when the values are
+    positive and span more than two orders of magnitude)."""
+    import math
+    vals = [v for v in values if math.isfinite(v)]
+    if not vals:
+        return ""
+    if len(vals) > width:  # the mean of each of `width` slices
+        step = len(vals) / width
+        vals = [sum(vals[int(k * step):max(int(k * step) + 1, int((k + 1) * step))]) /
+                max(1, int((k + 1) * step) - int(k * step)) for k in range(width)]
+    lo, hi = min(vals), max(vals)
+    if lo > 0 and hi / lo > 100:
+        vals, lo, hi = [math.log10(v) for v in vals], math.log10(lo), math.log10(hi)
+    if hi == lo:
+        return _BARS[0] * len(vals)
+    return "".join(_BARS[min(7, int((v - lo) / (hi - lo) * 8))] for v in vals)
+
+
+def learned(outcome, out, fmt_, precision=6, kind="minimize"):
+    """The end of a minimize or train run: why it stopped, the parameters, the final value or cost."""
+    what = "value" if kind == "minimize" else "cost"
+    count = "steps" if kind == "minimize" else "epochs"
+    if fmt_ == "json":
+        import json
+        obj = {"reason": outcome.reason, "converged": outcome.converged, count: outcome.steps,
+               what: json_number(outcome.value),
+               "params": {k: json_number(v) for k, v in outcome.params.items()},
+               "gradients": {k: json_number(v) for k, v in outcome.gradients.items()}}
+        if kind == "train":
+            obj["costs"] = [json_number(c) for c in outcome.history]
+        out.write(json.dumps(obj) + "\n")
+        return
+    if fmt_ == "plain":
+        lines = ["stopped\t%s" % outcome.reason, "converged\t%s" % str(outcome.converged).lower(),
+                 "%s\t%d" % (count, outcome.steps), "%s\t%s" % (what, fmt(outcome.value))]
+        lines += ["param\t%s\t%s" % (k, fmt(v)) for k, v in outcome.params.items()]
+        lines += ["grad\t%s\t%s" % (k, fmt(v)) for k, v in outcome.gradients.items()]
+        out.write("\n".join(lines) + "\n")
+        return
+    from rich.table import Table
+    from rich import box
+    con = console(out)
+    con.print("%s stopped after %d %s: %s" % (kind, outcome.steps, count, outcome.reason))
+    t = Table(box=box.SIMPLE_HEAD)
+    t.add_column("parameter", style="cyan")
+    t.add_column("value", justify="right")
+    t.add_column("gradient", justify="right", style="green")
+    for k, v in outcome.params.items():
+        t.add_row(k, num(v, precision), num(outcome.gradients[k], precision))
+    con.print(t)
+    label = "final value" if kind == "minimize" else "final mean cost"
+    con.print("%s = %s" % (label, num(outcome.value, precision)))
+    curve = sparkline(outcome.history)
+    if curve:
+        con.print("%s %s  %s -> %s" % ("value" if kind == "minimize" else "cost", curve,
+                                       num(outcome.history[0], 3), num(outcome.history[-1], 3)))
+
+
+class EpochReporter:
+    """What a person sees while `train` runs: a progress bar on stderr (only when
+    stderr is a terminal) and a line every `every` epochs with the mean cost."""
+
+    def __init__(self, fmt_, out, err, epochs, every=None, precision=6):
+        self.fmt = fmt_
+        self.out = out
+        self.err = err
+        self.epochs = epochs
+        self.every = every or max(1, epochs // 20)  # about 20 lines
+        self.precision = precision
+        self.progress = None
+
+    def __enter__(self):
+        if self.err.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            self.progress = Progress(TextColumn("epoch"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("cost {task.fields[cost]}"), TimeRemainingColumn(),
+                                     console=Console(file=self.err), transient=True)
+            self.task = self.progress.add_task("train", total=self.epochs, cost="")
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+        return False
+
+    def epoch(self, epoch, cost, params):
+        if self.progress is not None:
+            self.progress.update(self.task, completed=epoch, cost=num(cost, 4))
+        if self.fmt == "json" or (epoch % self.every and epoch != 1):
+            return
+        if self.fmt == "plain":
+            self.out.write("epoch\t%d\t%s\n" % (epoch, fmt(cost)))
+        else:
+            line = "epoch %*d/%d  mean cost %s" % (len(str(self.epochs)), epoch, self.epochs,
+                                                   num(cost, self.precision))
+            if self.progress is not None:
+                self.progress.console.print(line)
+            else:
+                self.out.write(line + "\n")
+        self.out.flush()

@@ -1,0 +1,136 @@
+"""Records (`eval --data`, `eval --lines`): one line per input row or line, in
+CSV, tab-separated plain text, JSON Lines or a Rich table, a chunk at a time."""
+
+import re
+
+from .common import console, num
+
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?").fullmatch
+
+
+def write_stream(stream, fmt_, out, precision=6):
+    """Every record of a rows.Stream, flushed chunk by chunk so that a pipe sees them early."""
+    writer = record_writer(fmt_, out, precision)
+    writer.start(stream.head, stream.names)
+    for rec in stream:
+        writer.write(rec)
+        out.flush()
+
+
+def record_writer(fmt_, out, precision=6):
+    if fmt_ == "csv":
+        return CsvRecords(out)
+    if fmt_ == "plain":
+        return CsvRecords(out, "\t")
+    if fmt_ == "jsonl":
+        return JsonlRecords(out)
+    return TableRecords(out, precision)
+
+
+def _pick(seq, keep):
+    if keep is None:
+        return seq
+    if hasattr(seq, "shape"):
+        return seq[keep]
+    return [seq[j] for j in keep]
+
+
+def _reprs(arr):
+    return list(map(repr, arr.tolist()))
+
+
+class CsvRecords:
+    """CSV (or, with a tab delimiter, plain): a header, then a line per record."""
+
+    def __init__(self, out, delimiter=","):
+        import csv
+        self.out = out
+        self.d = delimiter
+        self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+
+    def start(self, names, wrt):
+        self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt])
+
+    def write(self, rec):
+        keep = rec.keep
+        cols = [_pick(c, keep) for c in rec.text]
+        plain_text = all(not any(ch in s for ch in (self.d, '"', "\n", "\r"))
+                         for s in ("\x00".join(c) for c in cols))
+        cols.append(_reprs(_pick(rec.value, keep)))
+        cols.extend(_reprs(_pick(gr, keep)) for gr in rec.grads)
+        if not cols[-1]:
+            return
+        if plain_text:
+            self.out.write("\n".join(map(self.d.join, zip(*cols))) + "\n")
+        else:
+            self.writer.writerows(zip(*cols))
+
+
+def _json_numbers(arr):
+    import numpy as np
+    strs = _reprs(arr)
+    if not np.isfinite(arr).all():
+        for j in np.flatnonzero(~np.isfinite(arr)).tolist():
+            strs[j] = '"%s"' % strs[j]
+    return strs
+
+
+class JsonlRecords:
+    """JSON Lines: one object per record, the row's own fields first."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def start(self, names, wrt):
+        self.keys = ["value"] + ["grad_%s" % w for w in wrt]
+
+    def write(self, rec):
+        import json
+        keep = rec.keep
+        parts = []
+        if rec.objs is not None:
+            objs = _pick(rec.objs, keep)
+            parts.append([json.dumps(o)[1:-1] for o in objs])
+        else:
+            for name, col in zip(rec.names, rec.text):
+                col = _pick(col, keep)
+                if name in rec.numeric:  # the cell's own text where it is a JSON number
+                    strs = [c if _JSON_NUMBER(c) else j
+                            for c, j in zip(col, _json_numbers(_pick(rec.numeric[name], keep)))]
+                else:
+                    strs = list(map(json.dumps, col))
+                parts.append(list(map((json.dumps(name) + ": ").__add__, strs)))
+        for key, arr in zip(self.keys, [rec.value] + list(rec.grads)):
+            parts.append(list(map(('"%s": ' % key).__add__, _json_numbers(_pick(arr, keep)))))
+        rows = list(map(", ".join, zip(*parts)))
+        if rows:
+            self.out.write("{" + "}\n{".join(rows) + "}\n")
+
+
+class TableRecords:
+    """A Rich table for people, printed a chunk at a time."""
+
+    def __init__(self, out, precision=6):
+        self.out = out
+        self.precision = precision
+        self.first = True
+
+    def start(self, names, wrt):
+        self.header = list(names) + ["value"] + ["grad_%s" % w for w in wrt]
+        self.con = console(self.out)
+
+    def write(self, rec):
+        from rich.table import Table
+        from rich import box
+        keep = rec.keep
+        t = Table(box=box.SIMPLE_HEAD, show_header=self.first, show_edge=False)
+        self.first = False
+        for k, h in enumerate(self.header):
+            t.add_column(h, justify="left" if k < len(rec.names) else "right",
+                         style="green" if h.startswith("grad_") else None)
+        cols = [_pick(c, keep) for c in rec.text]
+        cols.append([num(x, self.precision) for x in _pick(rec.value, keep).tolist()])
+        cols.extend([num(x, self.precision) for x in _pick(gr, keep).tolist()] for gr in rec.grads)
+        for row in zip(*cols):
+            t.add_row(*row)
+        self.con.print(t)
