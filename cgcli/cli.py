@@ -2,7 +2,7 @@
 
 This is the one module that imports click and the one place that exits:
 `CgraphGroup.main` turns every CgraphError and click usage error into an
-`error: ...` line on stderr and the SPEC's exit status, and a closed pipe into
+`error: ...` line on stderr and its exit status (docs/contract.md), and a closed pipe into
 a quiet exit.
 """
 

@@ -1,4 +1,4 @@
-"""The graph of SPEC section 2: one node per distinct operation, gradients summed over
+"""The graph (docs/internals.md): one node per distinct operation, gradients summed over
 uses, a topologically ordered tape, and no recursion on depth (issue 2, point 4)."""
 
 import math

@@ -40,7 +40,7 @@ def plain(result, out, summary=False):
 # ---- JSON -------------------------------------------------------------------
 
 def to_json_obj(result, summary=False):
-    """The SPEC's JSON shape as Python objects (non-finite numbers as strings)."""
+    """The JSON shape of docs/contract.md as Python objects (non-finite numbers as strings)."""
     obj = {
         "output": result.output_name,
         "value": json_number(result.value),
