@@ -34,5 +34,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError("module 'cgcli' has no attribute %r" % name)
 
 
-def __dir__() -> list:
+def __dir__() -> "list[str]":
     return sorted(set(globals()) | _API)

@@ -200,8 +200,10 @@ def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Seq
         steps = [list(prog.graph.cone(prog.output)[0].inputs)]
         if not steps[0]:
             raise UsageError("nothing to differentiate: the output reads no inputs (name one with wrt for its 0)")
-    elif isinstance(wrt, str) or all(isinstance(w, str) for w in wrt):
+    elif isinstance(wrt, str):
         steps = [_names(wrt) or []]
+    elif all(isinstance(w, str) for w in wrt):
+        steps = [_names([w for w in wrt if isinstance(w, str)]) or []]
     else:
         steps = [_names(w) or [] for w in wrt]
     steps = [s for s in steps if s]
@@ -216,7 +218,7 @@ def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Seq
         seqs = [()]
         for step in steps:
             seqs = [s + (name,) for s in seqs for name in step]
-    return diff_text(prog, list(dict.fromkeys(seqs)))
+    return str(diff_text(prog, list(dict.fromkeys(seqs))))
 
 
 # ---- many evaluations at once -------------------------------------------------------
