@@ -1,7 +1,7 @@
 """The command line: the `cgraph` group, `main()`, and the one place that exits.
 
 `CgraphGroup.main` turns every CgraphError and click usage error into an
-`error: ...` line on stderr and the SPEC's exit status, and a closed pipe into
+`error: ...` line on stderr and the exit status of the contract, and a closed pipe into
 a quiet exit. Each command is its own module under cgcli/commands/, imported
 only when it runs (or when help lists it), so start-up loads one command; and
 a command imports the library and Rich inside its body, so importing this

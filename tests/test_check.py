@@ -204,6 +204,7 @@ def test_help_has_examples():
     assert 'cgraph check "(x+y)*z" x=1 y=3 z=-3' in r.stdout and "Exit status" in r.stdout
 
 
+@pytest.mark.slow
 def test_deep_graph():
     n = 100_000
     r = run("check", "-f", "-", "x=0.3", "--format", "json", input="sin(" * n + "x" + ")" * n)

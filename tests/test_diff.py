@@ -372,6 +372,7 @@ def test_text_grows_linearly_with_the_depth():
     assert sizes[2] < 2.2 * sizes[1] < 4.84 * sizes[0]
 
 
+@pytest.mark.slow
 def test_deep_expressions_do_not_recurse():
     depth = 100_000
     assert diff("+".join(["x"] * depth), "x") == "100000"  # a 100,000-term sum
@@ -379,6 +380,7 @@ def test_deep_expressions_do_not_recurse():
     assert diff("-(" * (depth - 1) + "x*y" + ")" * (depth - 1), "x") == "-y"  # nested negations
 
 
+@pytest.mark.slow
 def test_a_deep_chain_of_functions():
     """sin(sin(...sin(x)...)) 10,000 deep: its derivative is a product of a cos(...)
     per level, with a temporary every level or two, and parses and evaluates again.

@@ -1,4 +1,4 @@
-"""Errors as SPEC says: `error:` on stderr, the right exit status, never a traceback (issue 2, point 7)."""
+"""Errors as docs/contract.md says: `error:` on stderr, the right exit status, never a traceback (issue 2, point 7)."""
 
 import pytest
 from hypothesis import given, settings, strategies as st

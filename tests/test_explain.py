@@ -211,6 +211,7 @@ def test_every_row_has_dtext():
         assert p.dtext and all("{" in t or t.lstrip("-").isdigit() for t in p.dtext), p.name
 
 
+@pytest.mark.slow
 def test_deep_graph_streams():
     n = 100_000
     text = "(" * n + "x" + "*1)" * n

@@ -1,4 +1,4 @@
-"""The graph of SPEC section 2: one node per distinct operation, gradients summed over
+"""The graph (docs/internals.md): one node per distinct operation, gradients summed over
 uses, a topologically ordered tape, and no recursion on depth (issue 2, point 4)."""
 
 import math
@@ -98,11 +98,13 @@ def timed(f):
     return r, time.perf_counter() - t
 
 
+@pytest.mark.slow
 def test_100k_nested_parentheses(shallow_stack):
     r = run("(" * N + "x + 1" + ")" * N, x=2.0)
     assert r.value == 3.0 and r.gradients == {"x": 1.0}
 
 
+@pytest.mark.slow
 def test_100k_deep_chain_of_tanh(shallow_stack):
     r = run("tanh(" * N + "x" + ")" * N, x=0.5)
     v, d = 0.5, 1.0
@@ -114,11 +116,13 @@ def test_100k_deep_chain_of_tanh(shallow_stack):
     assert len(r.graph.ops) == N + 1
 
 
+@pytest.mark.slow
 def test_100k_nested_unary_minus_and_powers(shallow_stack):
     assert run("-" * N + "x", x=2.0).value == 2.0
     assert run("x" + "^1" * N, x=2.0).value == 2.0  # right-associative: x^(1^(1^...))
 
 
+@pytest.mark.slow
 def test_million_term_sum():
     src = "+".join("x%d" % (i % 1000) for i in range(1_000_000))
     b = {"x%d" % i: float(i) for i in range(1000)}
@@ -127,6 +131,7 @@ def test_million_term_sum():
     assert r.gradients == {k: 1000.0 for k in b}
 
 
+@pytest.mark.slow
 def test_deep_program_through_the_cli(cg):
     r = cg("eval", "--summary", "--format", "json", "--", "-(" * N + "x" + ")" * N, "x=3")
     assert r.status == 0 and r.json()["value"] == 3.0

@@ -199,6 +199,7 @@ def test_help_has_examples():
 
 # ---- big graphs ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_deep_graph_without_recursion():
     n = 100_000
     text = "(" * n + "x" + "+1)" * n

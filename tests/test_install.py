@@ -24,6 +24,7 @@ def wheel(tmp_path_factory):
     return whl
 
 
+@pytest.mark.slow
 def test_wheel_contains_the_grammar_and_the_generated_parser(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cgcli/grammar/cgraph.lark" in names
@@ -32,6 +33,7 @@ def test_wheel_contains_the_grammar_and_the_generated_parser(wheel):
         assert z.read("cgcli/grammar/cgraph.lark") == src.read()
 
 
+@pytest.mark.slow
 def test_installed_cgraph_runs_from_another_directory(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

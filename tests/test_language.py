@@ -1,4 +1,4 @@
-"""The language of SPEC section 1: numbers, names, precedence, calls, constants, programs."""
+"""The language (docs/language.md): numbers, names, precedence, calls, constants, programs."""
 
 import math
 

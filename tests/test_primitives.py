@@ -6,7 +6,7 @@
    once -- and fails until it is given a domain below.
 2. Every row's numpy forward and numpy local derivatives against the scalar ones.
 3. Exact values by hand.
-4. PyTorch's choices at the kinks (SPEC section 2), in the scalar rows, the numpy
+4. PyTorch's choices at the kinks (docs/contract.md), in the scalar rows, the numpy
    rows and end to end through the evaluator.
 5. Domain errors: the scalar rows raise, the numpy rows give IEEE-754 values.
 6. With --nonfinite, inf and nan flow through (scalar and numpy rows agree).

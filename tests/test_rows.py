@@ -223,6 +223,7 @@ def test_first_records_arrive_before_the_input_ends():
     p.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_rows():
     """Peak memory for 10^6 rows is that of 2*10^5 rows, which already fill the largest chunk."""
     code = ("import resource, subprocess, sys\n"

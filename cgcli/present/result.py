@@ -50,7 +50,7 @@ def plain(result, out, summary=False):
 # ---- JSON -------------------------------------------------------------------
 
 def to_json_obj(result, summary=False):
-    """The SPEC's JSON shape as Python objects (non-finite numbers as strings)."""
+    """The contract's JSON shape as Python objects (non-finite numbers as strings)."""
     return {
         "output": result.output_name,
         "value": json_number(result.value),

@@ -1,0 +1,372 @@
+"""The library: cgraph's passes from Python, with no command line in between.
+
+    >>> import cgcli
+    >>> r = cgcli.evaluate("(x+y)*z", {"x": 1, "y": 3, "z": -3})
+    >>> r.value, r.gradients
+    (-12.0, {'x': -3.0, 'y': -3.0, 'z': 4.0})
+
+Every function takes a parsed `Program` or the program text. Nothing here
+prints, exits or reads files: a problem is a `CgraphError` whose `message` is
+the text `cgraph` prints after `error: ` and whose `status` is the exit status
+the command would have (1 for an evaluation or data error, 2 for a usage or
+syntax error). numpy is imported only by `columns`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .core.errors import CgraphError, UsageError
+from .core.language import Program
+from .core.language import parse_program as _parse_program
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import numpy.typing as npt
+
+    from .core.tape import Graph
+
+    FloatArray = npt.NDArray[np.float64]
+    BoolArray = npt.NDArray[np.bool_]
+
+__all__ = [
+    "CgraphError", "UsageError", "Program", "Result", "Node", "ColumnsResult",
+    "parse", "parse_program", "evaluate", "differentiate", "columns",
+]
+
+Source = Union[Program, str]
+Names = Union[str, Sequence[str]]
+
+# at most this many rows x nodes in one numpy pass of `columns` (as --data does)
+_CELLS_PER_CHUNK = 1_000_000
+_MAX_CHUNK = 16384
+
+
+# ---- parsing --------------------------------------------------------------------
+
+def parse(text: str) -> Program:
+    """Parse program text (an expression, or `name = expr` statements separated by
+    newlines or `;`) into a Program. A syntax error is a CgraphError with status 2
+    whose message points at the column (and shows the line with a caret)."""
+    if not isinstance(text, str):
+        raise UsageError("parse: expected the program as text, not %s" % type(text).__name__)
+    return _parse_program(text)
+
+
+def _program(source: Source, output: Optional[str] = None) -> Program:
+    prog = source if isinstance(source, Program) else parse(source)
+    if output is not None:
+        prog = prog.select(output)
+    return prog
+
+
+def _names(wrt: Optional[Names]) -> Optional[List[str]]:
+    """"a,b" or ["a", "b"] -> ["a", "b"]; None stays None (every input)."""
+    if wrt is None:
+        return None
+    items = [wrt] if isinstance(wrt, str) else list(wrt)
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise UsageError("wrt: expected input names, not %r" % (item,))
+        out += [n.strip() for n in item.split(",") if n.strip()]
+    return out
+
+
+def _number(name: str, v: Any) -> float:
+    if isinstance(v, (str, bytes, bool)):
+        raise UsageError("binding %s: expected a number, not %r" % (name, v))
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise UsageError("binding %s: expected a number, not %r" % (name, v)) from None
+
+
+# ---- one evaluation --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the evaluated graph, as a row of `cgraph eval`'s table."""
+
+    id: int
+    name: Optional[str]  # the program's name for it (h@2 for a name bound more than once), or None
+    expr: str  # its expression, its inputs written by name where they have one
+    op: str  # "var", "const", "add", "mul", "sin", ...
+    inputs: Tuple[int, ...]  # the ids of its operands
+    value: float
+    grad: Optional[float]  # d output / d node; None for a node that depends on no input
+
+
+class Result:
+    """The outcome of the forward and backward passes.
+
+    `value` is the output's value and `gradients` maps each reported input (`wrt`,
+    else every input the output reads) to d output / d input. `values[i]` and
+    `grads[i]` belong to node i of `graph`, the output's cone, whose last node is
+    the output; `nodes` lists them with their names and expressions.
+    """
+
+    program: Program
+    graph: "Graph"
+    value: float
+    gradients: Dict[str, float]
+    values: List[float]
+    grads: List[Optional[float]]
+    output: int
+    output_name: Optional[str]
+    wrt: List[str]
+    warnings: List[str]
+
+    def __init__(self, core: Any) -> None:
+        self.program = core.program
+        self.graph = core.graph
+        self.value = core.value
+        self.gradients = core.gradients
+        self.values = core.values
+        self.grads = core.grads
+        self.output = core.output
+        self.output_name = core.output_name
+        self.wrt = core.wrt
+        self.warnings = core.warnings
+        self._nodes: Optional[List[Node]] = None
+
+    @property
+    def nodes(self) -> List[Node]:
+        """Per node: id, name, expression, operation, operands, value and gradient."""
+        if self._nodes is None:
+            g = self.graph
+            names = g.display_names()
+            texts = g.exprs()
+            self._nodes = [Node(i, names[i], texts[i], g.ops[i], tuple(g.args[i]), self.values[i], self.grads[i])
+                           for i in range(len(g.ops))]
+        return self._nodes
+
+    def to_dict(self, summary: bool = False) -> Dict[str, Any]:
+        """The object `cgraph eval --format json` prints (non-finite numbers as the
+        strings "inf", "-inf", "nan"); with summary, no nodes."""
+        from .core.numbers import json_number
+        return {
+            "output": self.output_name,
+            "value": json_number(self.value),
+            "gradients": {k: json_number(v) for k, v in self.gradients.items()},
+            "nodes": [] if summary else [
+                {"id": n.id, "op": n.op, "expr": n.expr, "inputs": list(n.inputs), "value": json_number(n.value),
+                 "grad": None if n.grad is None else json_number(n.grad), "name": n.name}
+                for n in self.nodes],
+        }
+
+    def __repr__(self) -> str:
+        return "Result(value=%r, gradients=%r)" % (self.value, self.gradients)
+
+
+def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Names] = None,
+             output: Optional[str] = None, nonfinite: bool = False) -> Result:
+    """The forward and backward passes of `program` at `bindings` (name -> number).
+
+    `wrt` names the inputs whose gradients are reported (a list, or "a,b"; default:
+    every input the output reads); `output` picks a name's newest value as the output
+    instead of the last statement's; `nonfinite` lets inf and nan through instead of
+    raising at a domain error. Raises CgraphError: status 1 for an unbound input or a
+    domain error (the message names the node and its inputs' values), 2 for a usage
+    error (a bound constant, a `wrt` name that is not an input, an unknown `output`).
+    """
+    from .core import passes
+    prog = _program(program, output)
+    b = {name: _number(name, v) for name, v in bindings.items()}
+    return Result(passes.evaluate(prog, b, wrt=_names(wrt), nonfinite=nonfinite))
+
+
+# ---- the derivative as text --------------------------------------------------------
+
+def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Sequence[str]]]] = None,
+                  order: int = 1, *, output: Optional[str] = None) -> str:
+    """The derivative of the program's output as program text, exactly as
+    `cgraph diff` prints it (without the final newline); it parses again.
+
+    `wrt` is as `cgraph diff --wrt`: "x" or ["x", "y"] (or "x,y") gives one
+    derivative per name (the default: one per input the output reads); a list of
+    lists differentiates once per inner list, as `--wrt` given several times:
+    [["x"], ["y"]] is the mixed partial d2/dxdy. `order` repeats a single list of
+    names: order=2 with "x" is d2/dx2. Several derivatives, or one with shared
+    parts, are a program (`t1 = ...` temporaries, then `d_x = ...` lines).
+    """
+    from .features.derive import diff_text
+    prog = _program(program, output)
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise UsageError("order: expected a whole number of at least 1, not %r" % (order,))
+    if wrt is None:
+        steps = [list(prog.graph.cone(prog.output)[0].inputs)]
+        if not steps[0]:
+            raise UsageError("nothing to differentiate: the output reads no inputs (name one with wrt for its 0)")
+    elif isinstance(wrt, str):
+        steps = [_names(wrt) or []]
+    elif all(isinstance(w, str) for w in wrt):
+        steps = [_names([w for w in wrt if isinstance(w, str)]) or []]
+    else:
+        steps = [_names(w) or [] for w in wrt]
+    steps = [s for s in steps if s]
+    if not steps:
+        raise UsageError("wrt: no input names given")
+    if order > 1:
+        if len(steps) > 1:
+            raise UsageError("order repeats a single list of names; %d lists already differentiate %d times"
+                             % (len(steps), len(steps)))
+        seqs = [(name,) * order for name in steps[0]]
+    else:
+        seqs = [()]
+        for step in steps:
+            seqs = [s + (name,) for s in seqs for name in step]
+    return str(diff_text(prog, list(dict.fromkeys(seqs))))
+
+
+# ---- many evaluations at once -------------------------------------------------------
+
+class ColumnsResult(Mapping[str, "FloatArray"]):
+    """The passes over columns: a read-only dict of float64 arrays, one entry per
+    row: "value", then "grad_NAME" for each reported input.
+
+    `errors` lists (row index, message) for every row whose value or a gradient is
+    not finite or that hit a domain error, with the message the scalar passes give
+    for that row (empty with nonfinite=True); those rows hold inf or nan. `ok` is a
+    boolean array, False at those rows. `dict(result)` (or `result.to_dict()`) is a
+    plain dict, ready for `pl.DataFrame`, `pd.DataFrame` or a Ray numpy batch.
+    """
+
+    errors: List[Tuple[int, str]]
+    warnings: List[str]
+    size: int
+    wrt: List[str]
+
+    def __init__(self, arrays: Dict[str, "FloatArray"], errors: List[Tuple[int, str]], size: int,
+                 wrt: List[str], warnings: List[str]) -> None:
+        self._arrays = arrays
+        self.errors = errors
+        self.size = size
+        self.wrt = wrt
+        self.warnings = warnings
+
+    def __getitem__(self, key: str) -> "FloatArray":
+        return self._arrays[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    @property
+    def value(self) -> "FloatArray":
+        """The output's value per row."""
+        return self._arrays["value"]
+
+    @property
+    def gradients(self) -> Dict[str, "FloatArray"]:
+        """Input name -> its gradient per row."""
+        return {name: self._arrays["grad_" + name] for name in self.wrt}
+
+    @property
+    def ok(self) -> "BoolArray":
+        """True for the rows without an error."""
+        import numpy as np
+        mask = np.ones(self.size, dtype=bool)
+        for row, _ in self.errors:
+            mask[row] = False
+        return mask
+
+    def to_dict(self) -> Dict[str, "FloatArray"]:
+        return dict(self._arrays)
+
+    def __repr__(self) -> str:
+        return "ColumnsResult(%d rows, columns=%s, errors=%d)" % (self.size, list(self._arrays), len(self.errors))
+
+
+def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = None, output: Optional[str] = None,
+            nonfinite: bool = False) -> ColumnsResult:
+    """One evaluation per row, all rows at once through numpy, as `cgraph eval --data`.
+
+    `data` maps each input the program reads to an array-like of rows (a numpy
+    array, a list, a pandas or Polars Series) or to one number that holds for every
+    row; anything with `name in data` and `data[name]` works (a dict, a Ray numpy
+    batch, a pandas or Polars DataFrame). Entries the program does not read are left
+    alone (they only tell the number of rows when no input is an array).
+
+    Returns a ColumnsResult: "value" and "grad_NAME" arrays and `errors`, the rows
+    that went wrong, each re-run through the scalar passes for its message. Bad rows
+    do not raise; a missing input, a non-numeric column or columns of different
+    lengths do (CgraphError, status 1), as do the usage errors of `evaluate`.
+    """
+    import numpy as np
+    from .core import columns as batch
+    from .core.passes import check_bindings
+
+    prog = _program(program, output)
+    g, _ = prog.graph.cone(prog.output)
+    names, warnings = check_bindings(prog, g, {}, _names(wrt))
+    missing = [n for n in g.inputs if n not in data]
+    if missing:
+        raise CgraphError("no column for input%s %s" % ("" if len(missing) == 1 else "s", ", ".join(missing)))
+    cols: Dict[str, Any] = {}
+    size: Optional[int] = None
+    for name in g.inputs:
+        raw = data[name]
+        if isinstance(raw, (str, bytes, bool)):
+            raise CgraphError("column %s: expected numbers, not %r" % (name, raw))
+        try:
+            arr = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise CgraphError("column %s: not numeric (%s)" % (name, e)) from None
+        if arr.ndim == 0:
+            cols[name] = float(arr)
+            continue
+        if arr.ndim != 1:
+            raise CgraphError("column %s: expected one number per row, got an array of shape %s" % (name, arr.shape))
+        if size is not None and len(arr) != size:
+            raise CgraphError("column %s has %d rows, the others %d" % (name, len(arr), size))
+        size = len(arr)
+        cols[name] = arr
+    if size is None:
+        size = _rows_of(data)
+    arrays: Dict[str, Any] = {"value": np.empty(size)}
+    for name in names:
+        arrays["grad_" + name] = np.empty(size) if name in g.inputs else np.zeros(size)
+    errors: List[Tuple[int, str]] = []
+    step = max(256, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(1, len(g.ops))))
+    for lo in range(0, size, step):
+        hi = min(size, lo + step)
+        part = {k: (v[lo:hi] if not isinstance(v, float) else v) for k, v in cols.items()}
+        values, grads = batch.run(g, part, hi - lo)
+        arrays["value"][lo:hi] = values[-1]
+        for name in names:
+            if name in g.inputs:
+                gr = grads[g.inputs[name]]
+                arrays["grad_" + name][lo:hi] = 0.0 if gr is None else gr
+        if not nonfinite:
+            for j in np.flatnonzero(batch.bad_rows(np, values, grads)).tolist():
+                row = {k: float(v if isinstance(v, float) else v[j]) for k, v in part.items()}
+                errors.append((lo + j, _row_error(prog, row)))
+    return ColumnsResult(arrays, errors, size, names, warnings)
+
+
+def _rows_of(data: Mapping[str, Any]) -> int:
+    """The number of rows when no input is an array: the length of another entry, else 1."""
+    keys = data.keys() if hasattr(data, "keys") else getattr(data, "columns", [])
+    for k in keys:
+        v = data[k]
+        if hasattr(v, "__len__") and not isinstance(v, (str, bytes)):
+            return len(v)
+    return 1
+
+
+def _row_error(prog: Program, row: Dict[str, float]) -> str:
+    """The message the scalar passes give for one row (they name the node and the values)."""
+    from .core import passes
+    try:
+        passes.evaluate(prog, row)
+    except CgraphError as e:
+        return e.message
+    return "a value or gradient is not finite (nonfinite=True lets inf and nan through)"
+
+
+parse_program = parse  # the name of 0.1, kept
