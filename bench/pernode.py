@@ -47,9 +47,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from cgcli.core.language import grammar_path, parse_program  # noqa: E402
 from cgcli.core.passes import backward, forward  # noqa: E402
 from cgcli.core.tape import no_gc  # noqa: E402
-from cgcli.core.language import grammar_path, parse_program  # noqa: E402
 
 now = time.perf_counter
 
@@ -271,7 +271,7 @@ def vs_micrograd(sizes, scale):
             mg.append({"forward": t1 - t0, "backward": t2 - t1, "total": t2 - t0})
         fb = [m["total"] / (c["forward"] + c["backward"]) for c, m in zip(cg, mg)]
         pfb = [m["total"] / (c["parse"] + c["forward"] + c["backward"]) for c, m in zip(cg, mg)]
-        us = lambda runs, key: med([r[key] for r in runs]) / nodes * 1e6  # noqa: E731
+        us = lambda runs, key: med([r[key] for r in runs]) / nodes * 1e6  # noqa: E731, B023
         rows.append({
             "nodes": nodes, "hidden": mlp.m, "repeats": reps,
             "cgraph_parse_us": us(cg, "parse"), "cgraph_forward_us": us(cg, "forward"),
@@ -323,7 +323,7 @@ def vs_lark(n, rounds):
     res = {"nodes": nodes, "text_mb": len(text.encode()) / 1e6, "statements": statements, "rounds": rounds,
            "cgraph_s": med([c["total"] for c in cg]), "lark_gc_off_s": med(lk_off),
            "lark_default_gc_s": med(lk_on), "lark_default_gc_runs": len(lk_on),
-           "ratio_vs_gc_off": med([c["total"] / l for c, l in zip(cg, lk_off)]),
+           "ratio_vs_gc_off": med([c["total"] / ln for c, ln in zip(cg, lk_off)]),
            "ratio_vs_default_gc": med([c["total"] for c in cg]) / med(lk_on)}
     return res, (cg, n, nodes)
 
@@ -347,9 +347,10 @@ def commas(n):
 
 
 def report(res):
+    from importlib.metadata import version
+
     import lark
     import micrograd  # noqa: F401
-    from importlib.metadata import version
     out = ["cgraph per-node benchmark: Python %s, lark %s, micrograd %s, %s" % (
         platform.python_version(), lark.__version__, version("micrograd"), platform.machine())]
     if "per_node" in res:

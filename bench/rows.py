@@ -14,7 +14,6 @@ Prints, from one run with the contenders alternating (this machine is noisy):
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys

@@ -68,9 +68,9 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from cgcli.features import learn as optimize
-from cgcli.features import rows  # noqa: E402
 from cgcli.core.language import parse_program  # noqa: E402
+from cgcli.features import learn as optimize  # noqa: E402
+from cgcli.features import rows  # noqa: E402
 
 now = time.perf_counter
 RTOL, ATOL = 1e-9, 1e-12

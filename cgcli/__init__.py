@@ -19,8 +19,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import (CgraphError, ColumnsResult, Node, Program, Result, UsageError, columns, differentiate,
-                      evaluate, parse, parse_program)
+    from .api import (
+        CgraphError,
+        ColumnsResult,
+        Node,
+        Program,
+        Result,
+        UsageError,
+        columns,
+        differentiate,
+        evaluate,
+        parse,
+        parse_program,
+    )
 
 _API = frozenset(__all__) - {"__version__"}
 

@@ -14,7 +14,6 @@ syntax error). numpy is imported only by `columns`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -298,6 +297,7 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
     lengths do (CgraphError, status 1), as do the usage errors of `evaluate`.
     """
     import numpy as np
+
     from .core import columns as batch
     from .core.passes import check_bindings
 

@@ -17,6 +17,7 @@ from .core.language import grammar_path
 def regenerate(out_path=None):
     """Write _parser.py from the grammar with Lark's stand-alone generator."""
     import io
+
     import lark
     from lark.tools.standalone import gen_standalone
     with open(grammar_path(), "rb") as fh:

@@ -10,11 +10,10 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import cgcli
 from cgcli import CgraphError, ColumnsResult, Program, Result, UsageError
-from conftest import ROOT
-
 
 SEED = {"x": 1, "y": 3, "z": -3}
 
@@ -43,7 +42,7 @@ def test_the_names_are_exported():
     assert cgcli.parse_program is cgcli.parse
     assert issubclass(UsageError, CgraphError)
     with pytest.raises(AttributeError):
-        cgcli.no_such_name
+        cgcli.no_such_name  # noqa: B018
 
 
 def test_every_public_function_and_method_has_type_hints():
@@ -75,7 +74,7 @@ def test_the_wheel_ships_py_typed(tmp_path):
 
 
 def test_the_docstring_example():
-    from cgcli import parse_program, evaluate
+    from cgcli import evaluate, parse_program
     prog = parse_program("(x+y)*z")
     res = evaluate(prog, {"x": 1, "y": 3, "z": -3})
     assert (res.value, res.gradients) == (-12.0, {"x": -3.0, "y": -3.0, "z": 4.0})

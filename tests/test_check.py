@@ -28,7 +28,7 @@ def test_seed_example_passes():
     assert r.exit_code == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
     assert lines[0] == "input\tvalue\tgrad\tfd\trel_error\tstatus\tmethod\tnote"
-    rows = [l.split("\t") for l in lines[1:]]
+    rows = [ln.split("\t") for ln in lines[1:]]
     assert [(row[0], row[1], row[2], row[5], row[6]) for row in rows] == [
         ("x", "1", "-3", "ok", "central"), ("y", "3", "-3", "ok", "central"), ("z", "-3", "4", "ok", "central")]
     for row in rows:
@@ -78,7 +78,7 @@ def test_broken_derivative_rule_fails(monkeypatch):
     assert r.exit_code == 1
     assert r.stderr.startswith("error: gradient check failed for x (x: backward pass ")
     assert "relative error 9.9e-03 > rtol 1e-05" in r.stderr
-    rows = {l.split("\t")[0]: l.split("\t") for l in r.stdout.splitlines()[1:]}
+    rows = {ln.split("\t")[0]: ln.split("\t") for ln in r.stdout.splitlines()[1:]}
     assert rows["x"][5] == "fail" and rows["y"][5] == "ok"
     obj, by, _ = check_json("sin(x) * y", "x=0.5", "y=2", status=1)
     assert obj["ok"] is False and obj["failed"] == ["x"]

@@ -1,7 +1,6 @@
 """`cgraph eval`: the seed example, the formats, the options (issue 2, points 2 and 6)."""
 
 import json
-import math
 
 import pytest
 
@@ -175,9 +174,9 @@ def test_every_command_has_help_with_an_example(cg):
 
 
 def test_python_dash_m(tmp_path):
-    import os
     import subprocess
     import sys
+
     from conftest import ROOT
     r = subprocess.run([sys.executable, "-m", "cgcli", *SEED, "--format", "json"], capture_output=True,
                        text=True, cwd=ROOT)

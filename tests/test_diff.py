@@ -13,14 +13,15 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from cgcli.cli import cli
-from cgcli.features.derive import Builder, diff_text, differentiate, hessian, program_text
 from cgcli.core.errors import CgraphError
-from cgcli.core.passes import evaluate, forward
-from cgcli.core.tape import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
 from cgcli.core.language import parse_program
+from cgcli.core.passes import evaluate
+from cgcli.core.tape import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
+from cgcli.features.derive import Builder, diff_text, differentiate, hessian, program_text
 
 
 def run(*args, input=None):

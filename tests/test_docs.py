@@ -27,7 +27,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 PAGES = ["README.md"] + sorted(os.path.join("docs", p) for p in os.listdir(os.path.join(ROOT, "docs"))
@@ -130,7 +129,7 @@ def run_shell(cmd, cwd, terminal):
 
 def _cases():
     for page in PAGES:
-        for k, (lang, text, terminal, line) in enumerate(blocks(page)):
+        for _k, (lang, text, terminal, line) in enumerate(blocks(page)):
             if lang == "python":
                 yield pytest.param(page, lang, text, terminal, id="%s:%d:python" % (page, line))
             elif lang in SHELLS and commands(text):

@@ -1,7 +1,8 @@
 """Errors as docs/contract.md says: `error:` on stderr, the right exit status, never a traceback (issue 2, point 7)."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def test_syntax_error_caret_under_the_column(cg):

@@ -4,15 +4,12 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
-
-from cgcli.cli import cli
-from cgcli.core.passes import evaluate
-from cgcli.features.explain import explain
-from cgcli.core.language import parse_program
-from cgcli.core.primitives import PRIMITIVES, VARIADIC
-
 from conftest import ok, run  # noqa: E402
+
+from cgcli.core.language import parse_program
+from cgcli.core.passes import evaluate
+from cgcli.core.primitives import PRIMITIVES, VARIADIC
+from cgcli.features.explain import explain
 
 SEED = ["(x+y)*z", "x=1", "y=3", "z=-3"]
 
@@ -48,7 +45,7 @@ def test_seed_example_plain_matches_the_tutorial():
     assert r.stdout == SEED_TEXT
     assert r.stderr == ""
     # the tutorial's steps: dg/dg = 1; dg/dz = p = 4; dg/dp = z = -3; dg/dx = dg/dp * dp/dx = -3 * 1 = -3
-    lines = [l.strip() for l in r.stdout.splitlines()]
+    lines = [ln.strip() for ln in r.stdout.splitlines()]
     assert "dg/dg = 1" in lines
     assert "where ∂g/∂z = p = 4" in lines and lines[lines.index("where ∂g/∂z = p = 4") - 1].endswith("= 4")
     assert "where ∂g/∂p = z = -3" in lines

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from cgcli.core.language import parse_program
 from cgcli.core.passes import evaluate
 from cgcli.core.tape import Graph
-from cgcli.core.language import parse_program
 
 
 def run(src, **b):

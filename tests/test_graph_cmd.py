@@ -6,23 +6,20 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
-
-from cgcli.cli import cli
-from cgcli.present.diagram import dot_quote, mermaid_quote
-
 from conftest import ok, run  # noqa: E402
+
+from cgcli.present.diagram import dot_quote, mermaid_quote
 
 SEED = ["(x+y)*z", "x=1", "y=3", "z=-3"]
 
 
 
 def node_lines(dot):
-    return [l for l in dot.splitlines() if re.match(r"\s*n\d+ \[", l)]
+    return [ln for ln in dot.splitlines() if re.match(r"\s*n\d+ \[", ln)]
 
 
 def edge_lines(dot):
-    return [l.strip() for l in dot.splitlines() if "->" in l]
+    return [ln.strip() for ln in dot.splitlines() if "->" in ln]
 
 
 # ---- DOT ----------------------------------------------------------------------
@@ -56,7 +53,7 @@ def test_dot_with_bindings_labels_values_and_gradients():
 
 def test_shared_node_appears_once_with_an_edge_per_use():
     out = ok("graph", "(x+y)*(x+y)", "--format", "dot").stdout
-    assert sum('label="x + y' in l for l in node_lines(out)) == 1
+    assert sum('label="x + y' in ln for ln in node_lines(out)) == 1
     assert edge_lines(out).count("n2 -> n3;") == 2
     out = ok("graph", "x*x + x", "x=2", "--format", "dot").stdout
     assert len(node_lines(out)) == 3
@@ -114,10 +111,10 @@ def test_mermaid_flowchart():
     assert lines[0] == "flowchart LR"
     assert '  n0(["x<br>input<br>value = 1<br>grad = -3"])' in lines
     assert '  n2["x + y<br>#35;2 add<br>value = 4<br>grad = -3"]' in lines
-    assert [l.strip() for l in lines if "-->" in l] == ["n0 --> n2", "n1 --> n2", "n2 --> n4", "n3 --> n4"]
+    assert [ln.strip() for ln in lines if "-->" in ln] == ["n0 --> n2", "n1 --> n2", "n2 --> n4", "n3 --> n4"]
     assert "  class n0,n1,n3 input" in lines and "  class n4 output" in lines
-    for l in lines:  # every label is quoted, with no quote or raw # inside
-        m = re.match(r'\s*n\d+\(?\[(.*)\]\)?$', l)
+    for ln in lines:  # every label is quoted, with no quote or raw # inside
+        m = re.match(r'\s*n\d+\(?\[(.*)\]\)?$', ln)
         if m:
             label = m.group(1)
             assert label.startswith('"') and label.endswith('"')

@@ -23,9 +23,9 @@ import sys
 import warnings
 
 import pytest
+from conftest import ROOT, run
 
 from cgcli.cli import cli
-from conftest import ROOT, run
 
 
 def _epilogs():
@@ -122,4 +122,4 @@ def test_every_example_runs_as_shown(label, epilog, tmp_path):
         assert r.returncode == status, "%s\nexit %d, expected %d\n%s" % (command, r.returncode, status, r.stderr)
         assert "Traceback" not in r.stderr, (command, r.stderr)
     for command, missing in skipped:
-        warnings.warn("not run, %s not installed: %s" % (", ".join(missing), command))
+        warnings.warn("not run, %s not installed: %s" % (", ".join(missing), command), stacklevel=1)

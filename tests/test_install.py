@@ -3,13 +3,11 @@ environment, and run `cgraph` from another directory (issue 2, point 1)."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -59,6 +57,7 @@ def test_installed_cgraph_runs_from_another_directory(wheel, tmp_path):
 def test_generated_parser_is_up_to_date():
     """_parser.py must be regenerated whenever the grammar changes."""
     import zlib
+
     from cgcli.core import _parser
     from cgcli.core import language as parse
     with open(os.path.join(ROOT, "grammar", "cgraph.lark"), "rb") as fh:
@@ -69,6 +68,7 @@ def test_generated_parser_is_up_to_date():
 
 def test_regenerate_writes_a_working_parser(tmp_path):
     import importlib.util
+
     from cgcli.regenerate import regenerate
     path = regenerate(str(tmp_path / "fresh_parser.py"))
     spec = importlib.util.spec_from_file_location("fresh_parser", path)

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from cgcli.core.passes import evaluate
 from cgcli.core.language import parse_program
+from cgcli.core.passes import evaluate
 from cgcli.core.primitives import FUNCTIONS
 
 

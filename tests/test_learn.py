@@ -2,12 +2,10 @@
 
 import csv
 import json
-import math
 import os
 
 import numpy as np
 import pytest
-
 from conftest import SAMPLES
 
 

@@ -17,10 +17,11 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cgcli.core.passes import evaluate
 from cgcli.core.language import parse_program
+from cgcli.core.passes import evaluate
 from cgcli.core.primitives import PRIMITIVES, PRODUCT, VARIADIC
 
 LN2 = math.log(2.0)
@@ -577,7 +578,7 @@ def test_scalar_and_numpy_rows_agree_at_nonfinite_arguments(name):
     reports; it must be the IEEE value the numpy row gives."""
     p = PRIMITIVES[name]
     for args in _special_points(p):
-        out = _scalar_or_none(lambda: forward(p, args))
+        out = _scalar_or_none(lambda: forward(p, args))  # noqa: B023 (called at once)
         if out is None:
             continue
         with np.errstate(all="ignore"):

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, SAMPLES
 
 
@@ -34,8 +33,8 @@ def test_csv_rows_give_csv_records(cg, tmp_path):
 
 def test_records_match_one_scalar_evaluation_per_row(cg, tmp_path):
     """The column path against the scalar path, row by row (an independent route)."""
-    from cgcli.core.passes import evaluate
     from cgcli.core.language import parse_program
+    from cgcli.core.passes import evaluate
     src = "sigmoid(w*x + b)^2 + log(1 + exp(-x*w)) - tanh(b)*max(x, w) + abs(x)^1.5"
     rng = random.Random(7)
     rows = [{"x": rng.uniform(-3, 3), "w": rng.uniform(-2, 2), "b": rng.uniform(-1, 1)} for _ in range(300)]

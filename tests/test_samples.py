@@ -8,7 +8,6 @@ import os
 import shlex
 
 import pytest
-
 from conftest import ROOT, SAMPLES
 
 PROGRAMS = sorted(glob.glob(os.path.join(SAMPLES, "*.cg")))

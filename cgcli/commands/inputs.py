@@ -52,7 +52,7 @@ def read_text(path):
         with open(path, encoding="utf-8") as fh:
             return fh.read()
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError("cannot read %s: %s" % (path, getattr(e, "strerror", None) or e))
+        raise UsageError("cannot read %s: %s" % (path, getattr(e, "strerror", None) or e)) from None
 
 
 def open_text(path):
@@ -62,7 +62,7 @@ def open_text(path):
     try:
         return open(path, encoding="utf-8", newline="")
     except OSError as e:
-        raise UsageError("cannot read %s: %s" % (path, e.strerror or e))
+        raise UsageError("cannot read %s: %s" % (path, e.strerror or e)) from None
 
 
 def display_name(path):
@@ -84,7 +84,7 @@ def parse_bindings(words, bind_file=None):
         try:
             data = json.loads(read_text(bind_file))
         except ValueError as e:
-            raise UsageError("--bind %s: not valid JSON (%s)" % (bind_file, e))
+            raise UsageError("--bind %s: not valid JSON (%s)" % (bind_file, e)) from None
         if not isinstance(data, dict):
             raise UsageError("--bind %s: expected a JSON object of name: number" % bind_file)
         for k, v in data.items():

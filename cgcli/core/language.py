@@ -15,8 +15,8 @@ import os
 import zlib
 
 from .errors import CgraphError, UsageError
-from .tape import CONST, Graph, no_gc
 from .primitives import CONSTANTS, FUNCTIONS, VARIADIC
+from .tape import CONST, Graph, no_gc
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)

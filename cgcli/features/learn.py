@@ -11,9 +11,9 @@ stochastic gradient descent) it runs the scalar passes.
 import math
 
 from ..core.errors import CgraphError, UsageError, not_inputs, unbound_inputs
+from ..core.numbers import fmt
 from ..core.passes import backward, check_bindings, forward
 from ..core.tape import no_gc
-from ..core.numbers import fmt
 
 DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would overflow)
 
@@ -102,6 +102,7 @@ def read_columns(rows, names):
     """All rows of a data source as float arrays for `names` (the columns the
     program reads). A bad row stops with its line number."""
     import numpy as np
+
     from .readers import _numbers
     parts = {n: [] for n in names}
     count = 0
@@ -158,6 +159,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     changes by less than `tol`. `bindings` hold the parameters' starting values
     and any other fixed inputs; every other input is a column of `rows`."""
     import numpy as np
+
     from ..core import columns as batch
     g, params = _setup(program, bindings, params)
     unset = [p for p in params if p not in bindings]
@@ -287,11 +289,11 @@ def save_params(path, params):
             json.dump(params, fh, indent=1)
             fh.write("\n")
     except OSError as e:
-        raise UsageError("cannot write %s: %s" % (path, e.strerror or e))
+        raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None
 
 
 def _open_for_writing(path):
     try:
         return open(path, "w", encoding="utf-8")
     except OSError as e:
-        raise UsageError("cannot write %s: %s" % (path, e.strerror or e))
+        raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None

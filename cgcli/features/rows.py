@@ -116,6 +116,7 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
 
 def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
     import numpy as np
+
     from ..core import columns as batch
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
@@ -187,6 +188,7 @@ def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fa
     """Each non-empty line is its own expression: yield Records with columns line and expr.
     The gradients reported are --wrt's names, else the bound names."""
     import numpy as np
+
     from ..core.language import parse_program
     names = list(dict.fromkeys(wrt)) if wrt else list(bindings)
     it = iter(enumerate(lines, 1))

@@ -31,8 +31,8 @@ def check_plain(cr, out):
 def check_table(cr, out, precision=10):
     """A Rich table: per input the backward-pass gradient, the finite difference,
     their relative error and the verdict; notes below."""
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
     from rich.text import Text
     con = console(out)
     label = output_label(cr.result)

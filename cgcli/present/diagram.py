@@ -5,8 +5,8 @@ DOT and Mermaid are plain text, built with loops over the tape (no recursion),
 so a graph of 100,000 nodes is written like a small one.
 """
 
-from ..core.tape import CONST, VAR
 from ..core.numbers import fmt_precision, json_number
+from ..core.tape import CONST, VAR
 from .common import console, draw_tree, json_write, num
 
 

@@ -20,8 +20,8 @@ def hessian_plain(h, out, precision=None):
 
 def hessian_table(h, out, precision=6):
     """A Rich table of the second derivatives, a row and a column per input."""
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
     names = list(h)
     t = Table(box=box.SIMPLE_HEAD, title="Hessian")
     t.add_column("", style="cyan")

@@ -46,8 +46,8 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
         lines += ["grad\t%s\t%s" % (k, fmt(v)) for k, v in outcome.gradients.items()]
         out.write("\n".join(lines) + "\n")
         return
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
     con = console(out)
     con.print("%s stopped after %d %s: %s" % (kind, outcome.steps, count, outcome.reason))
     t = Table(box=box.SIMPLE_HEAD)

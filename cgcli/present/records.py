@@ -120,8 +120,8 @@ class TableRecords:
         self.con = console(self.out)
 
     def write(self, rec):
-        from rich.table import Table
         from rich import box
+        from rich.table import Table
         keep = rec.keep
         t = Table(box=box.SIMPLE_HEAD, show_header=self.first, show_edge=False)
         self.first = False

@@ -88,8 +88,8 @@ def _caption(result, precision):
 
 def table(result, out, precision=6, summary=False):
     """A Rich table: one row per node, or with summary the output and the inputs' gradients."""
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
     con = console(out)
     label = output_label(result)
     if summary:
