@@ -147,7 +147,7 @@ TEXT = Namespace(
     log=_call("log"), sigmoid=_call("sigmoid"), sign=_call("sign"),
     step=lambda x: Term.atom("1 if %s > 0 else 0" % x.render()[0], P_LOW),
     tied=_tied,
-    dpow_base=lambda x, y: y * x ** (y - 1.0),
+    dpow_base=lambda x, y, out: y * x ** (y - 1.0),
     dpow_exp=lambda x, y, out: out * _call("log")(x),
     LN2=Term.atom("log(2)"), LN10=Term.atom("log(10)"), lift=lift)
 

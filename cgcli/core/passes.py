@@ -148,9 +148,9 @@ def backward(g, v, nonfinite=False, seed=1.0):
                 elif k == K_NEG:
                     gr[a] -= u
                 elif k == K_LEFT:
-                    gr[a] += u * df(m, v[a], v[b], v[o])
+                    gr[a] += u * df(v[a], v[b], v[o])
                 elif k == K_RIGHT:
-                    gr[b] += u * df(m, v[a], v[b], v[o])
+                    gr[b] += u * df(v[a], v[b], v[o])
                 elif k == K_CONST:
                     gr[a] += u * df
                 else:  # K_CALL: every partial, computed before any is added

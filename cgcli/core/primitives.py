@@ -10,11 +10,12 @@ A row states the operation's arity, its forward function on floats (`f`, with
               d=(lambda m, x, y, out: 1.0 / y, lambda m, x, y, out: -(out / y)))
 
 A rule is a function of a namespace `m` (the functions it calls: m.cos, m.sqrt
-and the named kink helpers m.step, m.sign, m.tied, m.dpow_base, m.dpow_exp),
-the operands and the output (reused where that is cheaper: exp' = exp,
-tanh' = 1 - tanh^2). A unary row has one rule, a binary row one per input (so
-that only the wanted partials are built), a variadic row one rule giving the
-list; a constant partial may be written as the number. `partials()` runs the
+and the named kink helpers m.step, m.sign, m.tied), the operands and the output
+(reused where that is cheaper: exp' = exp, tanh' = 1 - tanh^2); or a helper by
+name, HELPER.dpow_base meaning m.dpow_base(x, y, out) (pow's guards at 0). A
+unary row has one rule, a binary row one per input (so that only the wanted
+partials are built), a variadic row one rule giving the list; a constant
+partial may be written as the number. `partials()` runs the
 rules for one node with the namespace of the pass, so every form is derived
 from the one statement:
 
@@ -36,6 +37,7 @@ the gradient equally, 0^0 = 1 with a base gradient of 0, and the exponent's
 gradient of 0^y is 0 for y >= 0.
 """
 
+import functools
 import math
 import operator
 
@@ -122,6 +124,26 @@ def partials(p, m, xs, out, want=None):
             for k, rule in enumerate(p.rules)]
 
 
+class _Helpers:
+    """`HELPER.name` is the rule "the namespace's helper `name` of (operands..., out)":
+    a kink stated by name (pow's d). The scalar pass calls SCALAR's helper directly."""
+
+    def __getattr__(self, name):
+        def rule(m, *args):
+            return getattr(m, name)(*args)
+        rule.helper = name
+        return rule
+
+
+HELPER = _Helpers()
+
+
+def scalar_rule(rule):
+    """A rule with the scalar namespace bound: f(*operands, out)."""
+    name = getattr(rule, "helper", None)
+    return getattr(SCALAR, name) if name else functools.partial(rule, SCALAR)
+
+
 def _is_number(r):
     return isinstance(r, (int, float)) and not isinstance(r, bool)
 
@@ -172,7 +194,7 @@ def _tied(xs, out, largest=True):
     return [share if v == out else 0.0 for v in xs]
 
 
-def dpow_base(x, y):
+def dpow_base(x, y, out):
     """d(x^y)/dx with PyTorch's guard at 0: 0 where y = 0."""
     if x == 0:
         # y * 0^(y-1): 0 for y = 0 or y > 1, 1 for y = 1, +inf for 0 < y < 1, -inf for y < 0
@@ -220,7 +242,7 @@ def numpy_namespace(np):
         step=lambda x: (x > 0).astype(float),
         sign=lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),
         tied=vtied,
-        dpow_base=lambda x, y: np.where(y == 0, 0.0, y * np.power(x, y - 1)),
+        dpow_base=lambda x, y, out: np.where(y == 0, 0.0, y * np.power(x, y - 1)),
         dpow_exp=lambda x, y, out: np.where((x == 0) & (y >= 0), 0.0, out * np.log(x)),
         LN2=LN2, LN10=LN10, lift=lambda r: r)
     _NUMPY.append((np, ns))
@@ -305,7 +327,7 @@ _ROWS = [
               vf=lambda np, x: -x, d=-1.0),
     Primitive(name="pow", arity=2, symbol="^", prec=P_POWER, f=_pow,
               vf=lambda np, x, y: np.power(x, y),
-              d=(lambda m, x, y, out: m.dpow_base(x, y), lambda m, x, y, out: m.dpow_exp(x, y, out))),
+              d=(HELPER.dpow_base, HELPER.dpow_exp)),
     _unary("exp", math.exp, lambda np, x: np.exp(x), lambda m, x, out: out),
     _unary("log", math.log, lambda np, x: np.log(x), lambda m, x, out: 1.0 / x),
     _unary("log2", math.log2, lambda np, x: np.log2(x), lambda m, x, out: 1.0 / (x * m.LN2)),

@@ -14,7 +14,7 @@ import math
 from contextlib import contextmanager
 
 from .numbers import fmt
-from .primitives import PRIMITIVES, PRODUCT, P_ATOM, P_POWER, P_UNARY, VARIADIC
+from .primitives import PRIMITIVES, PRODUCT, P_ATOM, P_POWER, P_UNARY, VARIADIC, scalar_rule
 
 VAR, CONST = "var", "const"
 
@@ -28,7 +28,8 @@ UNARY, NARY = -1, -2
 #   K_CONST    a unary row with a constant partial (rule: the number)
 #   K_UNARY    rule(m, x, out)
 #   K_LEFT, K_RIGHT  a binary row where only the first (second) input depends on
-#              an input (x^c, c/x): only that partial is computed (rule(m, x, y, out))
+#              an input (x^c, c/x): only that partial is computed (rule(x, y, out),
+#              the scalar namespace bound: primitives.scalar_rule)
 #   K_CALL     every partial, by primitives.partials (rule: the row, a: the input ids)
 K_PRODUCT, K_ADD, K_UNARY, K_SUB, K_NEG, K_LEFT, K_RIGHT, K_CONST, K_CALL = range(9)
 _SIGNED = {(1.0, 1.0): K_ADD, (1.0, -1.0): K_SUB, (-1.0,): K_NEG}
@@ -234,9 +235,9 @@ def _backward_entry(i, p, a, b, dep):
     if p.arity == 1:
         return (i, K_UNARY, p.rules[0], a, b)
     if p.arity == 2 and not dep[b]:
-        return (i, K_LEFT, p.rules[0], a, b)
+        return (i, K_LEFT, scalar_rule(p.rules[0]), a, b)
     if p.arity == 2 and not dep[a]:
-        return (i, K_RIGHT, p.rules[1], a, b)
+        return (i, K_RIGHT, scalar_rule(p.rules[1]), a, b)
     return (i, K_CALL, p, (a, b) if p.arity == 2 else a, None)
 
 

@@ -105,7 +105,7 @@ class SymbolicNamespace:
     def LN10(self):
         return Sym(self.b, self.b.call("log", self.b.num(10)))
 
-    def dpow_base(self, x, y):
+    def dpow_base(self, x, y, out):
         """y*x^(y - 1): with the builder, x^0 has derivative 0 and x^1 has 1."""
         return y * x ** (y - 1.0)
 
