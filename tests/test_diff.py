@@ -20,7 +20,8 @@ from cgcli.cli import cli
 from cgcli.core.errors import CgraphError
 from cgcli.core.language import parse_program
 from cgcli.core.passes import evaluate
-from cgcli.core.tape import K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY
+from cgcli.core.primitives import PRIMITIVES, SCALAR, partials
+from cgcli.core.tape import CONST, VAR
 from cgcli.features.derive import Builder, diff_text, differentiate, hessian, program_text
 
 
@@ -53,31 +54,16 @@ def abs_backward(g, v):
     the terms a gradient sums, so the scale of its rounding error."""
     gr = [0.0] * len(g.ops)
     gr[-1] = 1.0
-    for o, k, df, a, b in reversed(g.bcode):
+    dep = g.depends
+    for o in range(len(g.ops) - 1, -1, -1):
+        if g.ops[o] in (VAR, CONST) or not dep[o]:
+            continue
+        args = g.args[o]
         u = abs(gr[o])
-        if k == K_PRODUCT:
-            gr[a] += u * abs(v[b])
-            gr[b] += u * abs(v[a])
-        elif k in (K_ADD, K_SUB):
-            gr[a] += u
-            gr[b] += u
-        elif k == K_NEG:
-            gr[a] += u
-        elif k == K_POWC:
-            gr[a] += u * abs(df(v[a], v[b]))
-        elif k == K_LINEAR:
-            gr[a] += u * abs(df[0])
-            if b != UNARY:
-                gr[b] += u * abs(df[1])
-        elif k == K_UNARY:
-            gr[a] += u * abs(df(v[a], v[o]))
-        elif k == K_BINARY:
-            da, db = df(v[a], v[b], v[o])
-            gr[a] += u * abs(da)
-            gr[b] += u * abs(db)
-        else:
-            for j, d in zip(a, df([v[j] for j in a], v[o])):
-                gr[j] += u * abs(d)
+        ds = partials(PRIMITIVES[g.ops[o]], SCALAR, [v[a] for a in args], v[o], [dep[a] for a in args])
+        for a, d in zip(args, ds):
+            if d is not None:
+                gr[a] += u * abs(d)
     return gr
 
 

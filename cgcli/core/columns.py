@@ -7,8 +7,8 @@ or a gradient is not finite, so that the caller can report them (it re-runs such
 a row through the scalar passes, which name the node and the values).
 """
 
+from .primitives import PRIMITIVES, VARIADIC, numpy_namespace, partials
 from .tape import CONST, VAR
-from .primitives import PRIMITIVES, PRODUCT, VARIADIC
 
 
 def forward(np, g, columns, size):
@@ -35,24 +35,14 @@ def backward(np, g, v, size):
     gr = [0.0] * n
     gr[-1] = np.ones(size)
     dep = g.depends
+    m = numpy_namespace(np)
     for i in range(n - 1, -1, -1):
         op = g.ops[i]
         if op == VAR or op == CONST or not dep[i]:
             continue
         u = gr[i]
         args = g.args[i]
-        p = PRIMITIVES[op]
-        if p.df is PRODUCT:
-            a, b = args
-            ds = (v[b], v[a])
-        elif isinstance(p.df, tuple):
-            ds = p.df
-        elif p.arity == VARIADIC:
-            ds = p.vdf(np, [v[a] for a in args], v[i])
-        else:
-            ds = p.vdf(np, *[v[a] for a in args], v[i])
-            if p.arity == 1:
-                ds = (ds,)
+        ds = partials(PRIMITIVES[op], m, [v[a] for a in args], v[i], [dep[a] for a in args])
         for a, d in zip(args, ds):
             if dep[a]:
                 gr[a] = gr[a] + u * d

@@ -3,6 +3,8 @@
 The messages that several modules give are built here, once.
 """
 
+from typing import Optional
+
 USAGE = 2  # a usage or syntax error
 EVAL = 1  # an evaluation or data error
 
@@ -14,7 +16,7 @@ class CgraphError(Exception):
     `message` is both, the hint in parentheses. A caller that quotes an
     error inside its own sentence takes `reason`."""
 
-    def __init__(self, message: str, status: int = EVAL, hint: str = None):
+    def __init__(self, message: str, status: int = EVAL, hint: Optional[str] = None):
         self.reason = message
         self.hint = hint
         if hint:
@@ -25,7 +27,7 @@ class CgraphError(Exception):
 
 
 class UsageError(CgraphError):
-    def __init__(self, message: str, hint: str = None):
+    def __init__(self, message: str, hint: Optional[str] = None):
         super().__init__(message, USAGE, hint)
 
 

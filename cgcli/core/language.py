@@ -13,6 +13,7 @@ and if they differ (the grammar was edited) Lark itself builds the parser.
 
 import os
 import zlib
+from typing import Any
 
 from .errors import CgraphError, UsageError
 from .primitives import CONSTANTS, FUNCTIONS, VARIADIC
@@ -140,7 +141,7 @@ class _Builder:
 
 
 _BUILDER = _Builder()
-_PARSER = None  # (the parser, its syntax-error exception class), made on first use
+_PARSER: Any = None  # (the parser, its syntax-error exception class), made on first use
 
 
 def _load():
@@ -172,7 +173,7 @@ def parse_program(text):
     except RecursionError:  # not expected: nothing here recurses on depth
         raise CgraphError("the program is nested too deeply", 2) from None
     finally:
-        b.g = None
+        b.g = None  # type: ignore[assignment]
         b.text = ""
     if not stmts:
         raise UsageError("empty program: nothing to evaluate")

@@ -14,10 +14,9 @@ import math
 from typing import Dict, List, Optional
 
 from .errors import CgraphError, UsageError, not_inputs, unbound_inputs
-from .tape import no_gc
-from .tape import CONST, K_ADD, K_BINARY, K_LINEAR, K_NEG, K_POWC, K_PRODUCT, K_SUB, K_UNARY, UNARY, VAR
 from .numbers import fmt
-from .primitives import CONSTANTS, PRIMITIVES, VARIADIC
+from .primitives import CONSTANTS, PRIMITIVES, SCALAR, VARIADIC, numpy_namespace, partials
+from .tape import CONST, K_ADD, K_CONST, K_LEFT, K_NEG, K_PRODUCT, K_RIGHT, K_SUB, K_UNARY, UNARY, VAR, no_gc
 
 
 class Result:
@@ -120,11 +119,12 @@ def backward(g, v, nonfinite=False, seed=1.0):
     and each node adds upstream * local derivative to its inputs' gradients, one
     loop down the tape. Nodes that depend on no input are skipped (grad None)."""
     n = len(g.ops)
-    gr = [0.0] * n
+    gr: list = [0.0] * n
     if n:
         gr[-1] = seed
     code = g.bcode
     start = len(code)
+    m = SCALAR
     while True:
         o = -1
         try:
@@ -137,26 +137,20 @@ def backward(g, v, nonfinite=False, seed=1.0):
                     gr[a] += u
                     gr[b] += u
                 elif k == K_UNARY:
-                    gr[a] += u * df(v[a], v[o])
+                    gr[a] += u * df(m, v[a], v[o])
                 elif k == K_SUB:
                     gr[a] += u
                     gr[b] -= u
                 elif k == K_NEG:
                     gr[a] -= u
-                elif k == K_POWC:
-                    gr[a] += u * df(v[a], v[b])
-                elif k == K_LINEAR:
-                    if b == UNARY:
-                        gr[a] += u * df[0]
-                    else:
-                        gr[a] += u * df[0]
-                        gr[b] += u * df[1]
-                elif k == K_BINARY:
-                    da, db = df(v[a], v[b], v[o])
-                    gr[a] += u * da
-                    gr[b] += u * db
-                else:
-                    for j, d in zip(a, df([v[j] for j in a], v[o])):
+                elif k == K_LEFT:
+                    gr[a] += u * df(v[a], v[b], v[o])
+                elif k == K_RIGHT:
+                    gr[b] += u * df(v[a], v[b], v[o])
+                elif k == K_CONST:
+                    gr[a] += u * df
+                else:  # K_CALL: every partial, computed before any is added
+                    for j, d in zip(a, partials(df, m, [v[j] for j in a], v[o])):
                         gr[j] += u * d
             break
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
@@ -179,18 +173,12 @@ def backward(g, v, nonfinite=False, seed=1.0):
 
 
 def ieee_partials(g, v, o):
-    """Node o's local derivatives by its primitive's numpy row (IEEE-754: inf and
-    nan instead of an exception), as floats, one per input."""
+    """Node o's local derivatives by the numpy namespace (IEEE-754: inf and nan
+    instead of an exception), as floats, one per input."""
     import numpy as np
-    p = PRIMITIVES[g.ops[o]]
     xs = [np.float64(v[a]) for a in g.args[o]]
     with np.errstate(all="ignore"):
-        if p.arity == VARIADIC:
-            ds = p.vdf(np, xs, np.float64(v[o]))
-        elif p.arity == 1:
-            ds = [p.vdf(np, xs[0], np.float64(v[o]))]
-        else:
-            ds = p.vdf(np, xs[0], xs[1], np.float64(v[o]))
+        ds = partials(PRIMITIVES[g.ops[o]], numpy_namespace(np), xs, np.float64(v[o]))
     return [float(d) for d in ds]
 
 

@@ -14,17 +14,25 @@ import math
 from contextlib import contextmanager
 
 from .numbers import fmt
-from .primitives import PRIMITIVES, PRODUCT, dpow_base, P_ATOM, P_POWER, P_UNARY, VARIADIC
+from .primitives import P_ATOM, P_POWER, P_UNARY, PRIMITIVES, PRODUCT, VARIADIC, scalar_rule
 
 VAR, CONST = "var", "const"
 
 # How the passes run a node; the kinds are read off its primitive's row.
 # forward entries: (node, f, a, b) with b = UNARY for one input, NARY (a = tuple) for many
 UNARY, NARY = -1, -2
-# backward entries: (node, kind, df, a, b)
-K_LINEAR, K_PRODUCT, K_UNARY, K_BINARY, K_NARY, K_ADD, K_SUB, K_NEG, K_POWC = range(9)
-# add, sub and neg: the partials are +-1, so the backward loop adds or subtracts u (no multiply)
-_SIGNED = {"add": K_ADD, "sub": K_SUB, "neg": K_NEG}
+# backward entries: (node, kind, rule, a, b), the kind read off the row's derivative
+# rules (Primitive.consts, .kind) and which inputs depend on one:
+#   K_PRODUCT  mul: each input's partial is the other input (rule unused)
+#   K_ADD, K_SUB, K_NEG  the partials are +-1: add or subtract u (no multiply)
+#   K_CONST    a unary row with a constant partial (rule: the number)
+#   K_UNARY    rule(m, x, out)
+#   K_LEFT, K_RIGHT  a binary row where only the first (second) input depends on
+#              an input (x^c, c/x): only that partial is computed (rule(x, y, out),
+#              the scalar namespace bound: primitives.scalar_rule)
+#   K_CALL     every partial, by primitives.partials (rule: the row, a: the input ids)
+K_PRODUCT, K_ADD, K_UNARY, K_SUB, K_NEG, K_LEFT, K_RIGHT, K_CONST, K_CALL = range(9)
+_SIGNED = {(1.0, 1.0): K_ADD, (1.0, -1.0): K_SUB, (-1.0,): K_NEG}
 MAX_INLINE = 48  # longer subexpressions are written as a reference (#id) inside their users
 
 
@@ -115,30 +123,16 @@ class Graph:
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]
         if p.arity == VARIADIC:
-            a, b, k = args, NARY, K_NARY
+            a, b = args, NARY
         elif p.arity == 1:
-            a, b, k = args[0], UNARY, K_UNARY
+            a, b = args[0], UNARY
         else:
-            (a, b), k = args, K_BINARY
+            a, b = args
         self.fcode.append((i, p.f, a, b))
         if depends:
-            df = p.df
-            if df is PRODUCT:
-                k = K_PRODUCT
-            elif op in _SIGNED:
-                k = _SIGNED[op]
-            elif op == "pow" and not self.depends[b]:  # x^c: only the base has a gradient
-                k, df = K_POWC, dpow_base
-            elif isinstance(df, tuple):
-                k = K_LINEAR
-            self.bcode.append((i, k, df, a, b))
+            self.bcode.append(_backward_entry(i, p, a, b, self.depends))
 
     # ---- the environment ---------------------------------------------------
-
-    def lookup(self, name):
-        """The node a name reads: its newest binding, else an input."""
-        i = self.env.get(name)
-        return self.var(name) if i is None else i
 
     def bind(self, name, i):
         if self.ops[i] == CONST and self.names[i] != name:
@@ -171,7 +165,7 @@ class Graph:
         old = [i for i in range(n) if keep[i]]
         if len(old) == len(self.ops):
             return self, old
-        new_id = {}
+        new_id: dict = {}
         g = Graph()
         for o in old:
             op = self.ops[o]
@@ -189,12 +183,12 @@ class Graph:
 
     def display_names(self):
         """Per node the name to show: a name bound more than once gets a version (`h@2`)."""
-        count = {}
+        count: dict = {}
         for name, _ in self.bindings:
             count[name] = count.get(name, 0) + 1
         for name in self.inputs:
             count[name] = count.get(name, 0) + 1
-        version = {}
+        version: dict = {}
         shown = list(self.names)
         for name, i in self.bindings:
             if self.names[i] == name and count[name] > 1 and self.ops[i] != VAR:
@@ -209,7 +203,7 @@ class Graph:
         n = len(self.ops) if upto is None else upto + 1
         shown = self.display_names()
         text = []
-        ref = []  # (text, precedence) that a user of node i writes for it
+        ref: list = []  # (text, precedence) that a user of node i writes for it
         ops, args, attr = self.ops, self.args, self.attr
         for i in range(n):
             op = ops[i]
@@ -228,6 +222,23 @@ class Graph:
             else:
                 ref.append((t, p))
         return text
+
+
+def _backward_entry(i, p, a, b, dep):
+    c = p.consts
+    if c is not None and c in _SIGNED:
+        return (i, _SIGNED[c], None, a, b)
+    if c is not None and p.arity == 1:
+        return (i, K_CONST, c[0], a, b)
+    if p.kind == PRODUCT:
+        return (i, K_PRODUCT, None, a, b)
+    if p.arity == 1:
+        return (i, K_UNARY, p.rules[0], a, b)
+    if p.arity == 2 and not dep[b]:
+        return (i, K_LEFT, scalar_rule(p.rules[0]), a, b)
+    if p.arity == 2 and not dep[a]:
+        return (i, K_RIGHT, scalar_rule(p.rules[1]), a, b)
+    return (i, K_CALL, p, (a, b) if p.arity == 2 else a, None)
 
 
 def _const_text(v):

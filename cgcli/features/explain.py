@@ -17,9 +17,10 @@ Each step carries its text as segments (text, role) so that a terminal can
 colour it; `lines(step)` gives the plain text. Loops only: no recursion.
 """
 
-from ..core.tape import CONST, K_POWC, VAR, no_gc, write
+from ..core.formula import rule_text
 from ..core.numbers import fmt_precision, json_number
-from ..core.primitives import CONSTANTS, FUNCTIONS, PRIMITIVES, PRODUCT, P_PRODUCT, P_SUM, P_UNARY, P_ATOM, VARIADIC
+from ..core.primitives import CONSTANTS, FUNCTIONS, P_ATOM, P_PRODUCT, P_SUM, P_UNARY, PRIMITIVES, SCALAR, partials
+from ..core.tape import CONST, VAR, no_gc, write
 
 # Segment roles (render.py maps them to styles).
 NAME, GRAD, LOCAL, NUM, RESULT, NOTE, TEXT = "name", "grad", "local", "num", "result", "note", "text"
@@ -151,9 +152,7 @@ def _steps_inner(result, names, label, precision):
         for u in range(n):
             for k, a in enumerate(g.args[u]):
                 users[a].append((u, k))
-        # the rules the backward pass ran (a constant exponent's entry holds only the base's rule)
-        dfs = {e[0]: e[2] for e in g.bcode if e[1] != K_POWC}
-        partials = {}
+        local_ds = {}  # node -> its local derivatives
         d_out = "d%s" % label
 
         def dname(i):
@@ -176,9 +175,9 @@ def _steps_inner(result, names, label, precision):
             repeated = {u for u, c in count.items() if c > 1}
             terms, segs = [], []
             for u, k in uses:
-                if u not in partials:
-                    partials[u] = _local(g, v, u, dfs.get(u))
-                local = partials[u][k]
+                if u not in local_ds:
+                    local_ds[u] = _local(g, v, u)
+                local = local_ds[u][k]
                 formula = _local_text(g, u, k, ref)
                 partial = "∂%s/∂%s" % (names[u], names[i])
                 line = [("    where ", NOTE), (partial, LOCAL)]
@@ -196,7 +195,7 @@ def _steps_inner(result, names, label, precision):
                               "upstream": json_number(gr[u]), "local": json_number(local),
                               "local_formula": formula, "product": json_number(gr[u] * local)})
             chain = [(dname(i), GRAD), (" = ", TEXT)]
-            for t, (u, k) in enumerate(uses):
+            for t, (u, _k) in enumerate(uses):
                 if t:
                     chain.append((" + ", TEXT))
                 chain += [(dname(u), GRAD), (" * ", TEXT), ("∂%s/∂%s" % (names[u], names[i]), LOCAL)]
@@ -205,10 +204,10 @@ def _steps_inner(result, names, label, precision):
             for t, (u, k) in enumerate(uses):
                 up = num(gr[u])
                 prods.append("%s * %s" % ("(%s)" % up if t and up.startswith("-") else up,
-                                          _atom(num(partials[u][k]))))
+                                          _atom(num(local_ds[u][k]))))
             chain.append((" + ".join(prods), NUM))
             if len(uses) > 1:
-                chain += [(" = ", TEXT), (_sum([num(gr[u] * partials[u][k]) for u, k in uses]), NUM)]
+                chain += [(" = ", TEXT), (_sum([num(gr[u] * local_ds[u][k]) for u, k in uses]), NUM)]
             chain += [(" = ", TEXT), (num(gr[i]), RESULT)]
             segs.insert(0, chain)
             data = {"pass": "backward", "id": i, "name": names[i], "grad": json_number(gr[i]),
@@ -279,32 +278,19 @@ def _atom(t):
 
 
 def _local_text(g, u, k, ref):
-    """The rule for ∂u/∂(operand k), in the operands' names: `z`, `1 - tanh(a)^2`."""
-    prim = PRIMITIVES[g.ops[u]]
+    """The rule for ∂u/∂(operand k), in the operands' names: `z`, `1 - tanh(a)^2`
+    (the row's derivative rule run in the text namespace, core/formula.py)."""
     args = g.args[u]
-    if not prim.dtext:  # a row without its formula: the number alone is shown
-        return ""
-    if prim.arity == VARIADIC:
-        return prim.dtext[0].format(_atom(ref[args[k]]))
-    return prim.dtext[k].format(*[_atom(ref[a]) for a in args])
+    return rule_text(PRIMITIVES[g.ops[u]], len(args))[k].format(*[_atom(ref[a]) for a in args])
 
 
-def _local(g, v, u, df):
-    """The local derivatives of node u with respect to each operand, as the backward pass computes them."""
-    prim = PRIMITIVES[g.ops[u]]
+def _local(g, v, u):
+    """The local derivatives of node u with respect to each operand that depends
+    on an input (None for the others), as the backward pass computes them."""
     args = g.args[u]
-    if df is None:
-        df = prim.df
     try:
-        if df is PRODUCT:
-            return [v[args[1]], v[args[0]]]
-        if isinstance(df, tuple):
-            return list(df)
-        if prim.arity == 1:
-            return [df(v[args[0]], v[u])]
-        if prim.arity == 2:
-            return list(df(v[args[0]], v[args[1]], v[u]))
-        return list(df([v[a] for a in args], v[u]))
+        return partials(PRIMITIVES[g.ops[u]], SCALAR, [v[a] for a in args], v[u],
+                        [g.depends[a] for a in args])
     except (ValueError, ZeroDivisionError, OverflowError):  # only with --nonfinite
         from ..core.passes import ieee_partials
         return ieee_partials(g, v, u)
