@@ -13,6 +13,7 @@ import in the wrong layer fails as surely as a top-level one.
 
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -136,3 +137,14 @@ def test_eval_plain_loads_no_rich_and_only_its_own_command():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(PKG.parent))
     loaded = set(r.stderr.split())
     assert loaded == {"cgcli.commands.eval", "cgcli.commands.options", "cgcli.commands.inputs"}
+
+
+def test_readme_tree_names_every_module():
+    """README's "How it works" has a line per module: a new module must be added to it."""
+    readme = (PKG.parent / "README.md").read_text(encoding="utf-8")
+    tree = readme.split("## How it works", 1)[1].split("```", 2)[1]
+    words = set(re.findall(r"[\w.]+\.py|\w+/", tree))
+    missing = [str(p.relative_to(PKG)) for p in _modules() + [PKG / "core" / "_parser.py"]
+               if p.name != "__init__.py" or p.parent == PKG
+               if p.name not in words]
+    assert not missing
