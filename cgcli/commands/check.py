@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from ..features.check import ATOL, EPS, RTOL
 from .inputs import warn
 from .options import format_option, precision_option, program_options
 
@@ -16,11 +17,11 @@ Examples:
   cgraph check "relu(x)" x=0 --strict          (kinks count as failures: exit 1)
 Exit status: 0 when no gradient disagrees, 1 when one does (or a domain error).""")
 @program_options
-@click.option("--eps", type=click.FloatRange(0, 1, min_open=True), default=1e-6, show_default=True,
+@click.option("--eps", type=click.FloatRange(0, 1, min_open=True), default=EPS, show_default=True,
               help="Relative step: h = EPS * max(1, |x|) for each input x.")
-@click.option("--rtol", type=click.FloatRange(0, min_open=True), default=1e-5, show_default=True,
+@click.option("--rtol", type=click.FloatRange(0, min_open=True), default=RTOL, show_default=True,
               help="Fail an input whose relative error exceeds RTOL.")
-@click.option("--atol", type=click.FloatRange(0), default=1e-8, show_default=True,
+@click.option("--atol", type=click.FloatRange(0), default=ATOL, show_default=True,
               help="Absolute floor: gradients smaller than ATOL/RTOL are compared to within ATOL.")
 @click.option("--strict", is_flag=True,
               help="Count inputs that cannot be verified (at a kink, or undefined around) as failures.")
