@@ -3,9 +3,14 @@
 import math
 import re
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# The language's number syntax with a sign. Only ASCII digits, and no nested
+# ambiguity: after the digits comes a "." (then digits), an exponent or the end,
+# so a failed match backtracks at most once per character (linear time).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SPECIAL = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan,
+            "+nan": math.nan, "-nan": math.nan,
             "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
+_BLANK = " \t\r\n\f\v"  # ASCII white space around a number; float() would also take Unicode's
 
 
 def fmt(x: float) -> str:
@@ -33,9 +38,22 @@ def json_number(x: float):
 def parse_number(text: str):
     """A number the user typed (a binding or a data cell), or None if it is not one.
 
-    Accepts the language's number syntax with an optional sign, and inf/-inf/nan.
+    Accepts the language's number syntax with an optional sign (ASCII digits only),
+    and inf/-inf/nan in any case; not what else float() takes (1_000, Unicode
+    digits and spaces). White space around it is ASCII's.
     """
-    t = text.strip()
+    t = text.strip(_BLANK)
     if _NUMBER.fullmatch(t):
         return float(t)
-    return _SPECIAL.get(t.lower())
+    if len(t) <= 9 and t.isascii():
+        return _SPECIAL.get(t.lower())
+    return None
+
+
+def int_to_float(n: int) -> float:
+    """A JSON integer as a double: the nearest one, or +-inf beyond the range of
+    doubles (as a JSON 1e999 reads), where float() would raise OverflowError."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
