@@ -9,6 +9,7 @@ import click
 from ..core.errors import UsageError
 
 _BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Source:
@@ -44,23 +45,44 @@ class Source:
         return parse_bindings(self.args, self.bind_file)
 
 
+def _utf8_stdin():
+    """Standard input read as the files are: UTF-8, a byte-order mark dropped, and
+    a byte that is not UTF-8 kept (surrogateescape) for its message to name its line."""
+    try:
+        sys.stdin.reconfigure(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except (AttributeError, ValueError, OSError):  # not a TextIOWrapper, or already read from
+        pass
+    return sys.stdin
+
+
 def read_text(path):
-    """The whole of a text file ("-": standard input)."""
+    """The whole of a text file ("-": standard input), UTF-8 with or without a
+    byte-order mark; a byte that is not UTF-8 is a usage error naming its line."""
+    from ..features.readers import text_problem
     try:
         if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError("cannot read %s: %s" % (path, getattr(e, "strerror", None) or e)) from None
+            text = _utf8_stdin().read().replace("\r\n", "\n").replace("\r", "\n")
+        else:
+            with open(path, encoding="utf-8-sig", errors="surrogateescape") as fh:
+                text = fh.read()
+    except OSError as e:
+        raise UsageError("cannot read %s: %s" % (path, e.strerror or e)) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    bad = text_problem(text)
+    if bad is not None and text[bad[0]] != "\x00":
+        raise UsageError("%s line %d: %s" % (display_name(path), text.count("\n", 0, bad[0]) + 1, bad[1]))
+    return text
 
 
 def open_text(path):
-    """A text file to read line by line ("-": standard input)."""
+    """A text file to read line by line ("-": standard input): UTF-8, a byte-order
+    mark dropped; a byte that is not UTF-8 comes as a surrogate, for the readers
+    to report with its line number (features/readers.py text_problem)."""
     if path == "-":
-        return sys.stdin
+        return _utf8_stdin()
     try:
-        return open(path, encoding="utf-8", newline="")
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as e:
         raise UsageError("cannot read %s: %s" % (path, e.strerror or e)) from None
 
@@ -75,25 +97,61 @@ def open_rows(path, fmt=None):
     return rows(open_text(path), display_name(path), fmt)
 
 
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise ValueError("%s appear%s more than once" % (", ".join(map(json_text, dup)), "s" if len(dup) == 1 else ""))
+    return dict(pairs)
+
+
+def json_text(v, limit=40):
+    """A JSON value as a message quotes it, cut short when it is long."""
+    import json
+    try:
+        t = json.dumps(v)
+    except (ValueError, RecursionError):
+        return "a value"
+    return t if len(t) <= limit else "%s... (%d characters)" % (t[:limit], len(t))
+
+
+def read_bind_file(bind_file):
+    """--bind FILE.json: {name: float}. A key that is not a name, a value that is
+    not a number (or numeric text) and a repeated key are usage errors naming the key."""
+    import json
+
+    from ..core.numbers import int_to_float, parse_number
+    try:
+        data = json.loads(read_text(bind_file), object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise UsageError("--bind %s: not valid JSON (nested too deeply)" % bind_file) from None
+    except ValueError as e:
+        raise UsageError("--bind %s: not valid JSON (%s)" % (bind_file, e)) from None
+    if not isinstance(data, dict):
+        raise UsageError("--bind %s: expected a JSON object of name: number" % bind_file)
+    out = {}
+    for k, v in data.items():
+        if not _NAME.fullmatch(k):
+            raise UsageError("--bind %s: %s is not a name" % (bind_file, json_text(k)),
+                             hint="a name is a letter or _, then letters, digits and _")
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            x = None
+        elif isinstance(v, int):
+            x = int_to_float(v)  # beyond the doubles: +-inf, as 1e999 reads
+        elif isinstance(v, float):
+            x = v
+        else:
+            x = parse_number(v)
+        if x is None:
+            raise UsageError("--bind %s: %s must be a number, not %s" % (bind_file, k, json_text(v)))
+        out[k] = x
+    return out
+
+
 def parse_bindings(words, bind_file=None):
     """NAME=VALUE words (and a --bind JSON file) into {name: float}; the words win."""
     from ..core.numbers import parse_number
-    out = {}
-    if bind_file is not None:
-        import json
-        try:
-            data = json.loads(read_text(bind_file))
-        except ValueError as e:
-            raise UsageError("--bind %s: not valid JSON (%s)" % (bind_file, e)) from None
-        if not isinstance(data, dict):
-            raise UsageError("--bind %s: expected a JSON object of name: number" % bind_file)
-        for k, v in data.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                raise UsageError("--bind %s: %s must be a number, not %s" % (bind_file, k, json.dumps(v)))
-            x = float(v) if not isinstance(v, str) else parse_number(v)
-            if x is None or not _BINDING.fullmatch("%s=0" % k):
-                raise UsageError("--bind %s: malformed binding %s: %s" % (bind_file, json.dumps(k), json.dumps(v)))
-            out[k] = x
+    out = read_bind_file(bind_file) if bind_file is not None else {}
     for w in words:
         m = _BINDING.fullmatch(w)
         x = parse_number(m.group(2)) if m else None

@@ -6,12 +6,53 @@ a column of cells into floats, bad cells into an error for their row.
 """
 
 import csv
+import functools
 import itertools
 import json
 import math
+import re
+import sys
 
 from ..core.errors import CgraphError
-from ..core.numbers import parse_number
+from ..core.numbers import int_to_float, parse_number
+
+MAX_LINE = 1 << 24  # characters in a line, and in a CSV cell: beyond it a file is not rows of text
+
+_SUSPECT = re.compile("[\x00\udc80-\udcff]")  # NUL, or a byte that is not UTF-8 (surrogateescape)
+_CELL_CHARS = re.compile(r"[0-9.eE+\- \tiInNfFtTyYaA]*").fullmatch  # what numbers and inf/nan are made of
+_CELL_QUOTE = 40  # characters of a bad cell quoted in its message
+
+
+def _field_limit():
+    """CSV cells as long as a line (the csv module's default is 131,072 characters)."""
+    limit = max(MAX_LINE, 1 << 20)
+    try:
+        csv.field_size_limit(limit)
+    except OverflowError:  # a C long smaller than the limit
+        csv.field_size_limit(min(limit, 2 ** 31 - 1, sys.maxsize))
+
+
+def text_problem(text):
+    """What makes `text` not a line of text, or None: a NUL, or a byte that is not
+    UTF-8 (files are opened with errors="surrogateescape"). Returns (offset, why)."""
+    m = _SUSPECT.search(text)
+    if m is None:
+        return None
+    ch = m.group()
+    if ch == "\x00":
+        return m.start(), "contains a NUL byte (is it a text file?)"
+    return m.start(), "not UTF-8 text (byte 0x%02x)" % (ord(ch) - 0xDC00)
+
+
+def quote_cell(c):
+    """A cell as its message quotes it: repr, cut short when it is long."""
+    if len(c) <= _CELL_QUOTE:
+        return repr(c)
+    return "%r... (%d characters)" % (c[:_CELL_QUOTE], len(c))
+
+
+def too_long(name, line):
+    return "%s line %d: longer than %d characters (is it a text file of rows?)" % (name, line, MAX_LINE)
 
 
 def sniff_format(path, first_line):
@@ -29,6 +70,7 @@ class _Chunk:
         self.text = text  # CSV: per column, the cells
         self.objs = objs  # JSON Lines: the objects
         self.errors = {}  # row index -> message
+        self.fatal = None  # a message that ends the reading: raised after this chunk is handed on
 
 
 def _sizes(largest, first=64):
@@ -40,16 +82,53 @@ def _sizes(largest, first=64):
         n = min(2 * n, largest)
 
 
-class CsvRows:
+def _lines_of(fh):
+    """The lines of a text file, none longer than MAX_LINE characters (a longer one
+    comes as pieces; `_take` stops there), so a file without newlines (1 GB of NUL
+    bytes) is not read into memory whole."""
+    readline = getattr(fh, "readline", None)
+    if readline is None:
+        return iter(fh)
+    return iter(functools.partial(readline, MAX_LINE), "")
+
+
+def _first_line(it):
+    """The first line, without a UTF-8 byte-order mark."""
+    line = next(it, "")
+    return line[1:] if line.startswith("\ufeff") else line
+
+
+class _Rows:
+    def _take(self, n):
+        """Up to n lines, and the message for a line too long to be one (the lines
+        before it are returned; the reading stops there)."""
+        lines = list(itertools.islice(self._it, n))
+        if lines and max(map(len, lines)) >= MAX_LINE:
+            for j, line in enumerate(lines):
+                if len(line) >= MAX_LINE and not line.endswith("\n"):
+                    return lines[:j], too_long(self.name, self.line + j + 1)
+        return lines, None
+
+
+class CsvRows(_Rows):
     """A CSV file with a header line naming the columns."""
 
-    def __init__(self, fh, name):
-        self.fh = fh
+    def __init__(self, fh, name, first=None):
+        _field_limit()
+        self._it = _lines_of(fh)
         self.name = name
-        header = fh.readline()
+        header = _first_line(self._it) if first is None else first
+        if len(header) >= MAX_LINE and not header.endswith("\n"):
+            raise CgraphError(too_long(name, 1))
+        bad = text_problem(header)
+        if bad:
+            raise CgraphError("%s line 1: %s" % (name, bad[1]))
         if not header.strip():
             raise CgraphError("%s: no header line (a CSV file of rows starts with the column names)" % name)
-        self.columns = [c.strip() for c in next(csv.reader([header]))]
+        try:
+            self.columns = [c.strip() for c in next(csv.reader([header], strict=True))]
+        except csv.Error as e:
+            raise CgraphError("%s line 1: not a CSV header line (%s)" % (name, e)) from None
         dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if dup:
             raise CgraphError("%s line 1: column %s appears more than once" % (name, ", ".join(dup)))
@@ -58,18 +137,28 @@ class CsvRows:
     def chunks(self, size):
         k = len(self.columns)
         for n in _sizes(size):
-            lines = list(itertools.islice(self.fh, n))
-            if not lines:
+            lines, fatal = self._take(n)
+            if not lines and fatal is None:
                 return
             first = self.line + 1
-            self.line += len(lines)
-            yield self._fast(lines, first, k) or self._slow(lines, first, k)
+            text = "".join(lines)
+            chunk = None
+            if fatal is None and not _SUSPECT.search(text):
+                chunk = self._fast(text, lines, first, k)
+            if chunk is None:
+                chunk = self._slow(lines, first, k, more=fatal is None)
+            else:
+                self.line += len(lines)
+            if chunk.fatal is None:
+                chunk.fatal = fatal
+            yield chunk
+            if chunk.fatal is not None:  # after the rows before it are handed on
+                raise CgraphError(chunk.fatal)
 
     @staticmethod
-    def _fast(lines, first, k):
+    def _fast(text, lines, first, k):
         """Split the whole chunk at once when it is plain: no quotes, no blank lines,
         every line with k - 1 commas."""
-        text = "".join(lines)
         if '"' in text or "\r" in text or "\n" in lines:
             return None
         counts = set(map(str.count, lines, itertools.repeat(",", len(lines))))
@@ -80,56 +169,105 @@ class CsvRows:
         cells = text[:-1].replace("\n", ",").split(",")
         return _Chunk(range(first, first + len(lines)), [cells[i::k] for i in range(k)])
 
-    def _slow(self, lines, first, k):
+    def _slow(self, lines, first, k, more=True):
+        """The csv module's reading of the chunk. A quoted cell may hold newlines: a
+        row that starts in the chunk is read to its end, past the chunk's last line
+        if it must be, and the next chunk starts after it."""
         rows, numbers, errors = [], [], {}
-        reader = csv.reader(lines)
-        for row in reader:
+        n = len(lines)
+        reader = csv.reader(itertools.chain(lines, self._it) if more else lines, strict=True)
+        fatal = None
+        while reader.line_num < n:
+            start = first + reader.line_num
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                why = str(e)
+                if "field limit" in why:
+                    fatal = "%s line %d: a cell longer than %d characters (is a closing quote missing?)" % (
+                        self.name, start, MAX_LINE)
+                    break
+                if "unexpected end of data" in why:
+                    why = "a quoted cell runs to the end of the file (is a closing quote missing?)"
+                else:
+                    why = "not valid CSV (%s)" % why
+                errors[len(rows)] = "%s line %d: %s" % (self.name, start, why)
+                rows.append([""] * k)
+                numbers.append(start)
+                continue
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # a blank line is not a row
-            line = first + reader.line_num - 1
+            joined = ",".join(row)
+            bad = text_problem(joined)
+            if bad:
+                errors[len(rows)] = "%s line %d: %s" % (self.name, start + joined.count("\n", 0, bad[0]), bad[1])
+            elif len(row) != k:
+                errors[len(rows)] = "%s line %d: expected %d cells, found %d" % (self.name, start, k, len(row))
             if len(row) != k:
-                errors[len(rows)] = "%s line %d: expected %d cells, found %d" % (self.name, line, k, len(row))
                 row = (row + [""] * k)[:k]
             rows.append(row)
-            numbers.append(line)
+            numbers.append(start)
+        self.line = first - 1 + reader.line_num
         chunk = _Chunk(numbers, [list(c) for c in zip(*rows)] if rows else [[] for _ in range(k)])
         chunk.errors = errors
+        chunk.fatal = fatal
         return chunk
 
 
-class JsonRows:
+def _loads(raw):
+    """(object, None) or (None, why) for one line of JSON Lines."""
+    try:
+        return json.loads(raw), None
+    except RecursionError:
+        return None, "not valid JSON (nested too deeply)"
+    except ValueError as e:
+        return None, "not valid JSON (%s)" % e
+
+
+class JsonRows(_Rows):
     """JSON Lines: one object per line; the first object's keys are the columns."""
 
-    def __init__(self, fh, name):
-        self.fh = fh
+    def __init__(self, fh, name, first=None):
+        self._it = _lines_of(fh)
         self.name = name
         self.line = 0
         self._pending = None
-        for raw in fh:
+        lines = itertools.chain([first], self._it) if first is not None else self._it
+        for raw in lines:
             self.line += 1
+            if self.line == 1 and raw.startswith("\ufeff"):
+                raw = raw[1:]
+            if len(raw) >= MAX_LINE and not raw.endswith("\n"):
+                raise CgraphError(too_long(name, self.line))
             if raw.strip():
                 self._pending = raw
                 break
         self.columns = []
         if self._pending is not None:
-            try:
-                obj = json.loads(self._pending)
-            except ValueError:
-                obj = None
-            if isinstance(obj, dict):
-                self.columns = list(obj)
+            bad = text_problem(self._pending)
+            if bad:
+                raise CgraphError("%s line %d: %s" % (name, self.line, bad[1]))
+            obj, why = _loads(self._pending)
+            if why is None and not isinstance(obj, dict):
+                why = "not a JSON object"
+            if why is not None:
+                raise CgraphError("%s line %d: %s (the first line's object names the columns)" % (
+                    name, self.line, why))
+            self.columns = list(obj)
 
     def chunks(self, size):
         pending = self._pending
         for n in _sizes(size):
-            lines = list(itertools.islice(self.fh, n))
+            lines, fatal = self._take(n)
             if pending is not None:
                 lines.insert(0, pending)
                 first = self.line
                 self.line += len(lines) - 1
                 pending = None
             else:
-                if not lines:
+                if not lines and fatal is None:
                     return
                 first = self.line + 1
                 self.line += len(lines)
@@ -137,13 +275,13 @@ class JsonRows:
             for j, raw in enumerate(lines):
                 if not raw.strip():
                     continue
-                try:
-                    obj = json.loads(raw)
-                except ValueError as e:
-                    obj = None
-                    why = "not valid JSON (%s)" % e
+                bad = text_problem(raw)
+                if bad:
+                    obj, why = None, bad[1]
                 else:
-                    why = "not a JSON object"
+                    obj, why = _loads(raw)
+                    if why is None:
+                        why = "not a JSON object"
                 if not isinstance(obj, dict):
                     errors[len(objs)] = "%s line %d: %s" % (self.name, first + j, why)
                     obj = {}
@@ -151,38 +289,28 @@ class JsonRows:
                 numbers.append(first + j)
             chunk = _Chunk(numbers, objs=objs)
             chunk.errors = errors
+            chunk.fatal = fatal
             yield chunk
+            if fatal is not None:
+                raise CgraphError(fatal)
 
 
 def open_rows(fh, name, fmt=None):
+    first = None
     if fmt is None:
-        first = fh.readline()
+        it = _lines_of(fh)
+        first = _first_line(it)
+        if len(first) >= MAX_LINE and not first.endswith("\n"):
+            raise CgraphError(too_long(name, 1))
         fmt = sniff_format(name, first)
-        fh = itertools.chain([first], fh)
-        fh = _Lines(fh)
-    return (CsvRows if fmt == "csv" else JsonRows)(fh, name)
-
-
-class _Lines:
-    """A chained iterator of lines that also has readline()."""
-
-    def __init__(self, it):
-        self._it = iter(it)
-
-    def __iter__(self):
-        return self._it
-
-    def __next__(self):
-        return next(self._it)
-
-    def readline(self):
-        return next(self._it, "")
+        fh = it
+    return (CsvRows if fmt == "csv" else JsonRows)(fh, name, first)
 
 
 def _numbers(np, chunk, name, col, source, errors):
     """A column of cells as a float array; bad cells become nan and an error for their row."""
-    if chunk.objs is None:
-        try:
+    if chunk.objs is None and _CELL_CHARS("".join(col)):
+        try:  # numpy reads as float() does; the characters checked leave only numbers and inf/nan
             return np.array(col, dtype=float)
         except ValueError:
             pass
@@ -192,22 +320,32 @@ def _numbers(np, chunk, name, col, source, errors):
             if name not in chunk.objs[j]:
                 errors.setdefault(j, "%s line %d: no %s" % (source, chunk.lines[j], name))
                 x = math.nan
-            elif isinstance(c, (int, float)) and not isinstance(c, bool):
-                x = float(c)
+            elif isinstance(c, int) and not isinstance(c, bool):
+                x = int_to_float(c)
+            elif isinstance(c, float):
+                x = c
             else:
                 x = parse_number(c) if isinstance(c, str) else None
                 if x is None:
                     errors.setdefault(j, "%s line %d, %s: %s is not a number" % (
-                        source, chunk.lines[j], name, json.dumps(c)))
+                        source, chunk.lines[j], name, _quote_json(c)))
                     x = math.nan
         else:
             x = parse_number(c)
             if x is None:
-                try:
-                    x = float(c)
-                except ValueError:
-                    what = "is empty" if not c.strip() else "%r is not a number" % c
-                    errors.setdefault(j, "%s line %d, column %s: %s" % (source, chunk.lines[j], name, what))
-                    x = math.nan
+                what = "is empty" if not c.strip() else "%s is not a number" % quote_cell(c)
+                errors.setdefault(j, "%s line %d, column %s: %s" % (source, chunk.lines[j], name, what))
+                x = math.nan
         out[j] = x
     return out
+
+
+def _quote_json(v):
+    """A JSON value as its message quotes it, cut short when it is long."""
+    try:
+        t = json.dumps(v)
+    except (ValueError, RecursionError):
+        t = "a value"
+    if len(t) <= _CELL_QUOTE:
+        return t
+    return "%s... (%d characters)" % (t[:_CELL_QUOTE], len(t))
