@@ -13,8 +13,9 @@ import json
 import math
 
 from ..core.errors import CgraphError, UsageError
+from ..core.numbers import fmt
 from ..core.passes import NONFINITE, check_bindings, evaluate
-from .readers import _numbers, open_rows  # noqa: F401 (open_rows: the reading half, for the callers)
+from .readers import MAX_LINE, _numbers, open_rows, text_problem, too_long  # noqa: F401 (open_rows: for the callers)
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
@@ -107,11 +108,33 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
         raise UsageError("%s %s both bound on the command line and a column of %s" % (
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
     wrt, _ = check_bindings(program, g, bindings, wrt)
+    clash = [c for c in columns if c in computed_fields(wrt)]
+    if clash:
+        raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
+                         hint="rename the column, say to %s_in, in the file and in the program if it reads it"
+                         % clash[0])
     missing = [n for n in g.inputs if n not in bindings and n not in columns]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
     return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad)
+
+
+def computed_fields(wrt):
+    """The names a record adds after the row's own columns: value, grad_NAME."""
+    return {"value"} | {"grad_%s" % w for w in wrt}
+
+
+def _clashes(chunk, columns, reserved, name, errors):
+    """JSON Lines: an object with a key beyond the columns named like a computed
+    field is a bad row (its record would have that key twice)."""
+    extra = reserved - set(columns)
+    for j, o in enumerate(chunk.objs):
+        if len(o) > len(columns) and j not in errors:
+            hit = sorted(extra.intersection(o))
+            if hit:
+                errors[j] = "%s line %d: key %s has the name of a field each record adds (rename it)" % (
+                    name, chunk.lines[j], hit[0])
 
 
 def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
@@ -121,12 +144,14 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, len(g.ops))))
+    reserved = computed_fields(wrt)
     for chunk in rows.chunks(size):
         n = len(chunk.lines)
         if n == 0:
             continue
         errors = chunk.errors
         if chunk.objs is not None:
+            _clashes(chunk, columns, reserved, rows.name, errors)
             text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
             raw = {c: [o.get(c) for o in chunk.objs] for c in read}
         else:
@@ -165,11 +190,35 @@ def _keep(errors, n, skip_bad, on_bad):
 
 
 def _cell_text(v):
+    """A JSON value as a cell's text: strings as they are, numbers as JSON writes
+    them, a non-finite number as inf/-inf/nan (never JSON's invalid Infinity/NaN)."""
     if isinstance(v, str):
         return v
     if v is None:
         return ""
-    return json.dumps(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return fmt(v)
+    return json_text(v)
+
+
+def finite_json(v):
+    """`v` with every non-finite float in it as the string "inf", "-inf" or "nan"
+    (valid RFC 8259 JSON: json.dumps would write Infinity and NaN)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else fmt(v)
+    if isinstance(v, dict):
+        return {k: finite_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [finite_json(x) for x in v]
+    return v
+
+
+def json_text(v):
+    """json.dumps(v) as valid RFC 8259 JSON: non-finite numbers as strings."""
+    try:
+        return json.dumps(v, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite_json(v))
 
 
 def _row_error(program, bindings, row):
@@ -191,18 +240,34 @@ def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fa
 
     from ..core.language import parse_program
     names = list(dict.fromkeys(wrt)) if wrt else list(bindings)
-    it = iter(enumerate(lines, 1))
-    while True:
+    readline = getattr(lines, "readline", None)
+    it = iter(enumerate(iter(lambda: readline(MAX_LINE), "") if readline else lines, 1))
+    fatal = None
+    while fatal is None:
         batch_ = list(itertools.islice(it, chunk))
         if not batch_:
             return
+        for k, (number, raw) in enumerate(batch_):
+            if len(raw) >= MAX_LINE and not raw.endswith("\n"):
+                fatal = too_long(name, number)
+                del batch_[k:]
+                break
         nums, texts, values, grads, errors = [], [], [], [], {}
         for number, raw in batch_:
             src = raw.rstrip("\r\n")
+            if number == 1 and src.startswith("\ufeff"):
+                src = src[1:]
             if not src.strip():
                 continue
             j = len(nums)
             nums.append(number)
+            bad = text_problem(src)
+            if bad is not None:
+                texts.append("")
+                errors[j] = "%s line %d: %s" % (name, number, bad[1])
+                values.append(math.nan)
+                grads.append([math.nan] * len(names))
+                continue
             texts.append(src)
             try:
                 r = evaluate(parse_program(src), bindings, nonfinite=nonfinite)
@@ -220,3 +285,4 @@ def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fa
                       None, nums, np.array(values, dtype=float), [g[:, k] for k in range(len(names))], keep)
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])  # a bad line is a bad row: status 1
+    raise CgraphError(fatal)

@@ -75,6 +75,17 @@ def _json_numbers(arr):
     return strs
 
 
+def _json_object(o):
+    """A row's own object as RFC 8259 JSON: a non-finite number in it (JSON Lines
+    input may hold NaN, Infinity or 1e999, which Python reads) as "inf", "-inf", "nan"."""
+    import json
+    try:
+        return json.dumps(o, allow_nan=False)
+    except ValueError:
+        from ..features.rows import finite_json
+        return json.dumps(finite_json(o))
+
+
 class JsonlRecords:
     """JSON Lines: one object per record, the row's own fields first."""
 
@@ -90,12 +101,12 @@ class JsonlRecords:
         parts = []
         if rec.objs is not None:
             objs = _pick(rec.objs, keep)
-            parts.append([json.dumps(o)[1:-1] for o in objs])
+            parts.append([_json_object(o)[1:-1] for o in objs])
         else:
             for name, col in zip(rec.names, rec.text):
                 col = _pick(col, keep)
-                if name in rec.numeric:  # the cell's own text where it is a JSON number
-                    strs = [c if _JSON_NUMBER(c) else j
+                if name in rec.numeric:  # the cell's own text where it is a finite JSON number
+                    strs = [c if j[0] != '"' and _JSON_NUMBER(c) else j
                             for c, j in zip(col, _json_numbers(_pick(rec.numeric[name], keep)))]
                 else:
                     strs = list(map(json.dumps, col))
