@@ -80,6 +80,7 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     columns pass through), before the rows are checked against the program."""
     g, _ = program.cone()
     names, warnings = check_bindings(program, g, bindings, wrt)
+    _check_clash(rows, names)
     unread = [c for c in rows.columns if c not in program.graph.inputs]
     if unread:
         one = len(unread) == 1
@@ -108,16 +109,21 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
         raise UsageError("%s %s both bound on the command line and a column of %s" % (
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
     wrt, _ = check_bindings(program, g, bindings, wrt)
-    clash = [c for c in columns if c in computed_fields(wrt)]
-    if clash:
-        raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
-                         hint="rename the column, say to %s_in, in the file and in the program if it reads it"
-                         % clash[0])
+    _check_clash(rows, wrt)
     missing = [n for n in g.inputs if n not in bindings and n not in columns]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
     return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad)
+
+
+def _check_clash(rows, wrt):
+    """A column named value or grad_NAME (NAME reported) would be a record's field twice: a usage error."""
+    clash = [c for c in rows.columns if c in computed_fields(wrt)]
+    if clash:
+        raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
+                         hint="rename the column, say to %s_in, in the file and in the program if it reads it"
+                         % clash[0])
 
 
 def computed_fields(wrt):
