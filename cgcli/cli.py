@@ -139,7 +139,8 @@ def _dash_hint(option, argv, ctx):
                 fixed.extend(words[j:j + 1 + takes_value])
                 j += 1 + takes_value
             fixed += ["--"] + rest
-            return "; a program that starts with '-' goes after --: cgraph %s" % " ".join(map(shlex.quote, fixed))
+            return "; a program that starts with '-' goes after --: %s %s" % (
+                ctx.find_root().info_name, " ".join(map(shlex.quote, fixed)))
     return ""
 
 
