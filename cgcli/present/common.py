@@ -70,14 +70,14 @@ def caption(con, terms, style="dim", table=None):
         con.print(Text(line, style=style, no_wrap=True, overflow="fold"), soft_wrap=False)
 
 
-def share_width(total, fixed, natural):
+def share_width(total, fixed, natural, pad=1):
     """Widths for a table's text columns: the columns of `fixed` widths (numbers)
     keep theirs, and the text columns (their `natural` widths) share what is left
     of `total`, each at least 1, the narrow ones first whole. A Rich SIMPLE_HEAD
     table: each column padded by 1 on either side, a space between columns, an edge
     on either side."""
     ncols = len(fixed) + len(natural)
-    left = total - sum(fixed) - 2 * ncols - (ncols - 1) - 2
+    left = total - sum(fixed) - 2 * pad * ncols - (ncols - 1) - 2
     out = [1] * len(natural)
     todo = sorted(range(len(natural)), key=lambda j: natural[j])
     for n, j in enumerate(todo):
@@ -90,13 +90,27 @@ def share_width(total, fixed, natural):
 def fit_table(con, table, rows, numeric, headers=None):
     """Set max_width on `table`'s text columns so that its number columns (indices in
     `numeric`) are never cut short: the text columns fold first. `rows`: the cells as strings."""
-    widths = [len(h) for h in (headers or [c.header for c in table.columns])]
+    headers = [str(h) for h in (headers or [c.header for c in table.columns])]
+    widths = [len(h) for h in headers]
     for row in rows:
         for j, cell in enumerate(row):
             widths[j] = max(widths[j], len(cell))
+    for j in numeric:  # a number column's header goes on several lines rather than widen it
+        cells = max((len(row[j]) for row in rows), default=0)
+        if len(headers[j]) > cells and " " in headers[j]:
+            words = headers[j].split(" ")
+            widths[j] = max(cells, max(map(len, words)))
+            table.columns[j].header = "\n".join(wrap_terms([(" ", w) for w in words], widths[j]))
     textcols = [j for j in range(len(widths)) if j not in numeric]
-    shares = share_width(con.width + (0 if table.show_edge else 2), [widths[j] for j in sorted(numeric)],
-                         [widths[j] for j in textcols])
+    total = con.width + (0 if table.show_edge else 2)
+    fixed = [widths[j] for j in sorted(numeric)]
+    natural = [widths[j] for j in textcols]
+    ncols = len(widths)
+    if sum(fixed) + min(len(natural), 4 * len(natural)) + 3 * ncols + 1 > total:
+        table.padding = (0, 0)  # too narrow for the padding: the numbers matter more
+        shares = share_width(total, fixed, natural, pad=0)
+    else:
+        shares = share_width(total, fixed, natural)
     for j, w in zip(textcols, shares):
         table.columns[j].max_width = w
 
