@@ -95,6 +95,10 @@ def fit_table(con, table, rows, numeric, headers=None):
     for row in rows:
         for j, cell in enumerate(row):
             widths[j] = max(widths[j], len(cell))
+    ncols = len(widths)
+    total = con.width + (0 if table.show_edge else 2)
+    if sum(widths) + 3 * ncols + 1 <= total:
+        return  # it fits as it is
     for j in numeric:  # a number column's header goes on several lines rather than widen it
         cells = max((len(row[j]) for row in rows), default=0)
         if len(headers[j]) > cells and " " in headers[j]:
@@ -102,10 +106,8 @@ def fit_table(con, table, rows, numeric, headers=None):
             widths[j] = max(cells, max(map(len, words)))
             table.columns[j].header = "\n".join(wrap_terms([(" ", w) for w in words], widths[j]))
     textcols = [j for j in range(len(widths)) if j not in numeric]
-    total = con.width + (0 if table.show_edge else 2)
     fixed = [widths[j] for j in sorted(numeric)]
     natural = [widths[j] for j in textcols]
-    ncols = len(widths)
     if sum(fixed) + min(len(natural), 4 * len(natural)) + 3 * ncols + 1 > total:
         table.padding = (0, 0)  # too narrow for the padding: the numbers matter more
         shares = share_width(total, fixed, natural, pad=0)
