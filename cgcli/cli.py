@@ -59,9 +59,16 @@ class CgraphGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         status = 0
+        argv = sys.argv[1:] if args is None else list(args)
         try:
-            rv = super().main(args, prog_name or "cgraph", complete_var, standalone_mode=False, **extra)
-            status = rv if isinstance(rv, int) else 0
+            if not argv and not os.environ.get(complete_var or "_CGRAPH_COMPLETE"):
+                # bare `cgraph`: a short usage and the commands on stdout, as git does; status 2
+                click.echo(self.short_usage())
+                status = 2
+            else:
+                rv = super().main(args, prog_name or "cgraph", complete_var, standalone_mode=False, **extra)
+                status = rv if isinstance(rv, int) else 0
+            sys.stdout.flush()  # a full disk shows here, not at exit
         except CgraphError as e:
             _stderr("error: %s" % e.message)
             status = e.status
@@ -73,26 +80,100 @@ class CgraphGroup(click.Group):
             ctx = getattr(e, "ctx", None)
             if ctx is not None and isinstance(e, click.UsageError):
                 msg += " (try '%s --help')" % ctx.command_path
+            if isinstance(e, click.NoSuchOption) and ctx is not None:
+                msg += _dash_hint(e.option_name, argv, ctx)
             _stderr("error: %s" % msg)
             status = e.exit_code
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, as Unix tools do.
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
+            _silence_stdout()
             status = 141 if standalone_mode else 1
         except KeyboardInterrupt:
             _stderr("error: interrupted")
             status = 130
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            # a write failed: a full disk (/dev/full), an I/O error
+            if _writes_stdout(e.__traceback__):
+                _silence_stdout()
+                _stderr("error: cannot write to standard output: %s" % (e.strerror or e))
+            else:
+                _stderr("error: cannot write: %s" % (e.strerror or e))
+            status = 1
         if standalone_mode:
             sys.exit(status)
         return status
 
+    def short_usage(self):
+        """What bare `cgraph` prints: the usage line, the commands, where help is."""
+        ctx = click.Context(self, info_name="cgraph")
+        rows = [(name, self.commands[name].get_short_help_str(60)) for name in self.list_commands(ctx)]
+        width = max(len(n) for n, _ in rows)
+        return "\n".join(["usage: cgraph [--color auto|always|never] [-q] COMMAND [ARGS]...", "", "commands:"]
+                         + ["  %-*s  %s" % (width, n, h) for n, h in rows]
+                         + ["", "'cgraph COMMAND --help' describes a command; 'cgraph --help' says more."])
+
+
+def _dash_hint(option, argv, ctx):
+    """click read a program that starts with '-' (`cgraph eval -x+1 x=1`) as an option:
+    say that the program goes after --, with the command line that does it."""
+    if not option or option.startswith("--"):
+        return ""
+    import shlex
+    words = list(argv)
+    for k, w in enumerate(words):
+        if w.startswith(option) and w != "--":
+            if "--" in words[:k]:
+                return ""
+            fixed, rest = words[:k], []
+            known = {o: p for p in ctx.command.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+            j = k
+            while j < len(words):  # the options after the program stay before --
+                p = known.get(words[j].split("=", 1)[0])
+                if p is None:
+                    rest.append(words[j])
+                    j += 1
+                    continue
+                takes_value = "=" not in words[j] and not getattr(p, "is_flag", False) and p.nargs != 0
+                fixed.extend(words[j:j + 1 + takes_value])
+                j += 1 + takes_value
+            fixed += ["--"] + rest
+            return "; a program that starts with '-' goes after --: %s %s" % (
+                ctx.find_root().info_name, " ".join(map(shlex.quote, fixed)))
+    return ""
+
+
+def _silence_stdout():
+    """Point file descriptor 1 at /dev/null so that the flush at exit (of what is still
+    buffered) cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _writes_stdout(tb):
+    """Whether the failed write was to standard output: a frame of the traceback
+    holds sys.stdout (as `out`, `self.out`, a console's file, ...)."""
+    targets = {id(sys.stdout), id(getattr(sys.stdout, "buffer", None))}
+    while tb is not None:
+        for v in tb.tb_frame.f_locals.values():
+            if id(v) in targets or id(getattr(v, "out", None)) in targets or id(getattr(v, "file", None)) in targets:
+                return True
+        tb = tb.tb_next
+    return False
+
 
 def _stderr(text):
-    click.echo(text, err=True)
+    """A message on stderr; control characters in it (from program text or a file)
+    are shown escaped, the message's own line breaks kept."""
+    from .core.errors import printable
+    try:
+        click.echo(printable(text, keep_newlines=True), err=True)
+    except OSError:  # stderr itself cannot be written: nothing more to say
+        pass
 
 
 def main(argv=None):
@@ -111,6 +192,13 @@ Examples:
   cgraph eval -f samples/neuron.cg --bind samples/neuron.json --format json
   cgraph eval -- "-x^2" x=3""")
 @click.version_option(__version__, "-V", "--version", prog_name="cgraph")
-def cli():
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour in tables and trees: always, never, or auto (NO_COLOR, then FORCE_COLOR, "
+                   "then whether stdout is a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print no warnings (errors still go to stderr).")
+@click.pass_context
+def cli(ctx, color, quiet):
     """cgraph: the computational graph of an expression, its forward values and
     its gradients by reverse-mode automatic differentiation."""
+    from .commands import options
+    options.set_globals(ctx, color=color, quiet=quiet)

@@ -14,8 +14,8 @@ Examples:
   cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
   cgraph explain "tanh(w*x + b)" w=0.5 x=2 b=-1 | less""")
 @program_options
-@format_option(["pretty", "plain", "json"], "pretty", "plain")
-@precision_option(help="Significant digits in pretty output (plain and json are exact).")
+@format_option(["table", "plain", "json"], "table", "plain", aliases={"pretty": "table"})
+@precision_option(help="Significant digits in table output (plain and json are exact).")
 def command(source, wrt, nonfinite, fmt, precision):
     """The forward and backward passes, step by step, with the numbers.
 
@@ -28,6 +28,6 @@ def command(source, wrt, nonfinite, fmt, precision):
     from ..features.explain import explain
     from ..present.explain import show
     prog, bindings = source.load()
-    ex = explain(prog, bindings, wrt=wrt, nonfinite=nonfinite, precision=precision if fmt == "pretty" else None)
+    ex = explain(prog, bindings, wrt=wrt, nonfinite=nonfinite, precision=precision if fmt == "table" else None)
     warn(ex.result.warnings)
     show(ex, fmt, sys.stdout, precision)

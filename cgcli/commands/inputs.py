@@ -170,9 +170,19 @@ def split_names(values):
 
 
 def stderr(text):
-    click.echo(text, err=True)
+    """A message on stderr, control characters (from program text or a file) escaped."""
+    from ..core.errors import printable
+    click.echo(printable(text, keep_newlines=True), err=True)
 
 
 def warn(lines):
+    """`warning: ...` lines on stderr: each text once per run, none with -q/--quiet."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    if meta.get("cgraph.quiet"):
+        return
+    shown = meta.setdefault("cgraph.warned", set())
     for w in lines:
-        stderr("warning: %s" % w)
+        if w not in shown:
+            shown.add(w)
+            stderr("warning: %s" % w)

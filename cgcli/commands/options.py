@@ -19,6 +19,16 @@ import click
 
 from .inputs import Source, split_names
 
+# ---- the group's options (cli.py): --color and -q/--quiet ----------------------
+
+def set_globals(ctx, color="auto", quiet=False):
+    """Keep the group's options for this run: quiet in the click context (read by
+    inputs.warn), colour where the renderers make their console."""
+    ctx.meta["cgraph.quiet"] = quiet
+    if color != "auto" or "cgcli.present.common" in sys.modules:
+        from ..present import common
+        common.COLOR = color
+
 
 def _apply(decorators, f):
     for d in reversed(decorators):
@@ -31,12 +41,26 @@ def on_terminal(terminal, piped):
     return terminal if sys.stdout.isatty() else piped
 
 
-def format_option(choices, terminal, piped, help=None):
+class FormatChoice(click.Choice):
+    """click.Choice that also takes older names (`pretty` for `table`), not shown in help."""
+
+    def __init__(self, choices, aliases=None):
+        super().__init__(choices)
+        self.aliases = dict(aliases or {})
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value in self.aliases:
+            return self.aliases[value]
+        return super().convert(value, param, ctx)
+
+
+def format_option(choices, terminal, piped, help=None, aliases=None):
     """--format, defaulting to `terminal` on a terminal and `piped` otherwise
-    (piped None: left None, for a command whose default depends on other options)."""
+    (piped None: left None, for a command whose default depends on other options).
+    `aliases`: other accepted names, {"pretty": "table"}."""
     def resolve(ctx, param, value):
         return on_terminal(terminal, piped) if value is None and piped is not None else value
-    return click.option("--format", "fmt", type=click.Choice(choices), callback=resolve,
+    return click.option("--format", "fmt", type=FormatChoice(choices, aliases), callback=resolve,
                         help=help or "Output format (default: %s on a terminal, %s otherwise)." % (terminal, piped))
 
 

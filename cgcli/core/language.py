@@ -15,7 +15,7 @@ import os
 import zlib
 from typing import Any
 
-from .errors import CgraphError, UsageError
+from .errors import CgraphError, UsageError, printable
 from .primitives import CONSTANTS, FUNCTIONS, VARIADIC
 from .tape import CONST, Graph, no_gc
 
@@ -126,11 +126,8 @@ class _Builder:
         args = [a for a in c[1:] if a is not None]
         prim = FUNCTIONS.get(str(tok))
         if prim is None:
-            import difflib
-            close = difflib.get_close_matches(str(tok), sorted(FUNCTIONS), n=4, cutoff=0.6)
-            hint = ("did you mean %s?" % ", ".join(close)) if close else \
-                "known functions: %s" % ", ".join(sorted(FUNCTIONS))
-            raise _error_at(self.text, tok, "unknown function %r" % str(tok), " (%s)" % hint)
+            raise _error_at(self.text, tok, "unknown function %r" % _quote(str(tok)),
+                            " (%s)" % _function_hint(str(tok)))
         if prim.arity == VARIADIC:
             if not args:
                 raise _error_at(self.text, tok, "%s takes at least 1 argument, got 0" % tok)
@@ -183,6 +180,28 @@ def parse_program(text):
 
 # ---- syntax errors ----------------------------------------------------------
 
+# Other names for the functions, as other languages spell them.
+ALIASES = {"ln": "log", "arctan": "atan", "arcsin": "asin", "arccos": "acos", "power": "pow",
+           "sqr": "x^2 (sqrt is the square root)", "square": "x^2", "logistic": "sigmoid", "heaviside": "step",
+           "signum": "sign", "sgn": "sign", "fabs": "abs", "lg": "log10", "ld": "log2", "exp2": "2^x"}
+
+
+def _function_hint(name):
+    """`did you mean log?` for an alias (ln) or a close match (sinn); else the list."""
+    alias = ALIASES.get(name) or ALIASES.get(name.lower())
+    if alias in FUNCTIONS:
+        return "did you mean %s?" % alias
+    if alias:
+        return "write %s" % alias
+    close = []
+    if len(name) < 64:  # difflib is quadratic in the length
+        import difflib
+        close = difflib.get_close_matches(name.lower(), sorted(FUNCTIONS), n=4, cutoff=0.6)
+    if close:
+        return "did you mean %s?" % ", ".join(close)
+    return "known functions: %s" % ", ".join(sorted(FUNCTIONS))
+
+
 _TOKEN_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
     "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "CIRCUMFLEX": "'^'", "COMMA": "','",
@@ -190,11 +209,29 @@ _TOKEN_WORDS = {
 }
 
 
+CARET_WINDOW = 40  # characters of the line quoted on either side of the error
+
+
+def _source_line(text, line):
+    """Line `line` (1-based) of text, found without splitting all of it."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
 def _caret(text, line, column):
-    lines = text.split("\n")
-    src = lines[line - 1] if 0 < line <= len(lines) else ""
-    src = src.replace("\t", " ").rstrip("\r")
-    return "  %s\n  %s^" % (src, " " * (column - 1))
+    """The line with a caret under `column`: at most CARET_WINDOW characters either
+    side of it (`...` marks the cut), control characters escaped, caret aligned."""
+    src = _source_line(text, line).rstrip("\r") if line > 0 else ""
+    c = max(0, column - 1)
+    lo, hi = max(0, c - CARET_WINDOW), min(len(src), c + CARET_WINDOW)
+    head = ("..." if lo > 0 else "") + printable(src[lo:c].replace("\t", " "))
+    tail = printable(src[c:hi].replace("\t", " ")) + ("..." if hi < len(src) else "")
+    return "  %s%s\n  %s^" % (head, tail, " " * len(head))
 
 
 def _where(text, line, column):
@@ -215,7 +252,10 @@ def _syntax_error(text, e):
         lines = text.split("\n")
         line, col = len(lines), len(lines[-1]) + 1
     if kind == "UnexpectedCharacters":
-        what = "unexpected character %r" % text[e.pos_in_stream]
+        ch = text[e.pos_in_stream]
+        what = "unexpected character %r" % ch
+        if not ch.isascii() and (ch.isalnum() or ("a" + ch).isidentifier()):
+            what += " (names are ASCII letters, digits and _)"
     else:
         tok = getattr(e, "token", None)
         if tok is None or tok.type == "$END":
@@ -237,20 +277,52 @@ def _or(words):
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+# One token of the grammar's NAME or NUMBER, or any other character: scanning a
+# run forward with .match consumes it token by token, in linear time.
+_TOKEN = None
+_OPERAND_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+-")
+MAX_QUOTED = 24  # characters of an operand a hint quotes
+
+
+def _last_operand(before):
+    """The NAME, NUMBER or ')' that ends `before`, or None. Linear in the run of
+    name and number characters at its end (no regular expression searches
+    backwards from every position)."""
+    global _TOKEN
+    if before.endswith(")"):
+        return ")"
+    i = len(before)
+    while i > 0 and before[i - 1] in _OPERAND_CHARS:
+        i -= 1
+    if i == len(before):
+        return None
+    if _TOKEN is None:
+        import re
+        _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|.", re.S)
+    pos, last, n = i, None, len(before)
+    match = _TOKEN.match
+    while pos < n:
+        m = match(before, pos)
+        last, pos = m, m.end()
+    tok = last.group(0)
+    return tok if tok[0] not in "+-." or len(tok) > 1 else None
+
+
+def _quote(s):
+    return s if len(s) <= MAX_QUOTED else "..." + s[-(MAX_QUOTED - 3):]
+
+
 def _missing_operator(text, tok):
     """`2x`, `x y`, `(a)(b)`: two operands side by side. Suggest the `*` (or a call)."""
     if tok.type not in ("NAME", "NUMBER", "LPAR"):
         return None
-    start = tok.start_pos
-    before = text[:start].rstrip()
+    before = text[:tok.start_pos].rstrip()
     if not before:
         return None
-    import re
-    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|\))$", before)
-    if not m:
+    prev = _last_operand(before)
+    if prev is None:
         return None
-    prev = m.group(0)
     if prev in FUNCTIONS and tok.type != "LPAR":
-        return "a call needs parentheses: write %s(%s)" % (prev, tok)
-    now = "(" if tok.type == "LPAR" else str(tok)
-    return "no implicit multiplication: write %s*%s" % (prev, now)
+        return "a call needs parentheses: write %s(%s)" % (prev, _quote(str(tok)))
+    now = "(" if tok.type == "LPAR" else _quote(str(tok))
+    return "no implicit multiplication: write %s*%s" % (_quote(prev), now)

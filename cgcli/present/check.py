@@ -1,7 +1,8 @@
 """`cgraph check`: per input the backward pass's gradient against the finite difference."""
 
+from ..core.errors import printable
 from ..core.numbers import fmt
-from .common import console, json_write, num, output_label
+from .common import assemble, caption, console, fit_table, json_write, num, output_label, text
 
 
 def show(cr, fmt_, out, precision=10, strict=False):
@@ -36,20 +37,20 @@ def check_table(cr, out, precision=10):
     from rich.text import Text
     con = console(out)
     label = output_label(cr.result)
-    t = Table(box=box.SIMPLE_HEAD, caption="%s = %s   h = %g·max(1,|x|)  rtol %g  atol %g" % (
-        label, num(cr.result.value, precision), cr.eps, cr.rtol, cr.atol), caption_justify="left")
-    t.add_column("input", style="cyan")
-    t.add_column("value", justify="right")
-    t.add_column("backward pass", justify="right", style="green")
-    t.add_column("finite difference", justify="right")
-    t.add_column("rel. error", justify="right")
-    t.add_column("status")
+    t = Table(box=box.SIMPLE_HEAD)
+    t.add_column("input", style="cyan", overflow="fold")
+    for h, style in (("value", None), ("backward pass", "green"), ("finite difference", None), ("rel. error", None)):
+        t.add_column(h, justify="right", style=style, no_wrap=True, overflow="fold")
+    t.add_column("status", no_wrap=True)
     colour = {"ok": "green", "fail": "bold red", "kink": "yellow", "unchecked": "yellow"}
-    for c in cr.checks:
-        cells = list(_check_cells(c, lambda x: num(x, precision)))
-        cells[-1] = Text(c.status, style=colour.get(c.status, ""))
-        t.add_row(*cells)
+    rows = [[printable(s) for s in _check_cells(c, lambda x: num(x, precision))] for c in cr.checks]
+    fit_table(con, t, rows, {1, 2, 3, 4, 5})
+    for c, cells in zip(cr.checks, rows):
+        t.add_row(text(cells[0]), *cells[1:-1], Text(c.status, style=colour.get(c.status, "")))
     con.print(t)
+    caption(con, [("", "%s = %s" % (label, num(cr.result.value, precision))),
+                  ("   ", "h = %g·max(1,|x|)" % cr.eps), ("  ", "rtol %g" % cr.rtol), ("  ", "atol %g" % cr.atol)],
+            style="dim italic", table=t)
     for c in cr.checks:
         for n in c.notes:
-            con.print(Text.assemble(("%s: " % c.name, "cyan"), (n, "dim" if c.status == "ok" else "yellow")))
+            con.print(assemble(("%s: " % c.name, "cyan"), (n, "dim" if c.status == "ok" else "yellow")))

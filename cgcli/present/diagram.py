@@ -7,7 +7,7 @@ so a graph of 100,000 nodes is written like a small one.
 
 from ..core.numbers import fmt_precision, json_number
 from ..core.tape import CONST, VAR
-from .common import console, draw_tree, json_write, num
+from .common import assemble, console, draw_tree, json_write, num
 
 
 def show(view, fmt_, out, precision=6):
@@ -135,25 +135,24 @@ def graph_json(view):
 def graph_tree(view, out, precision=6):
     """The graph as a Rich tree from the output down; a node used again is drawn
     once and later referred to by its id. An explicit stack, no recursion."""
-    from rich.markup import escape
     g = view.graph
 
     def label(i):
         lines = label_lines(view, i, precision)
-        head = "[dim]#%d[/] %s" % (i, escape(lines[0]))
+        parts = [("#%d" % i, "dim"), " ", lines[0]]
         if g.ops[i] not in ("var", "const"):
-            head += "  [magenta]%s[/]" % g.ops[i]
+            parts += ["  ", (g.ops[i], "magenta")]
         if view.values[i] is not None:
-            head += "  value=%s" % num(view.values[i], precision)
+            parts.append("  value=%s" % num(view.values[i], precision))
         if view.grads[i] is not None:
-            head += "  [green]grad=%s[/]" % num(view.grads[i], precision)
-        return head
+            parts += ["  ", ("grad=%s" % num(view.grads[i], precision), "green")]
+        return assemble(*parts)
 
     con = console(out)
     # each level indents by 4 columns: deeper levels would not fit (and a very
     # deep tree would be quadratic in size), so stop where the text still shows
     limit = max(10, (con.width - 40) // 4)
-    root = draw_tree(g, view.output, label, lambda i: escape(view.names[i] or view.texts[i]),
+    root = draw_tree(g, view.output, label, lambda i: view.names[i] or view.texts[i],
                      lambda i, depth: depth >= limit and g.args[i],
                      "... (deeper than %d levels: see --format dot or json)" % limit)
     con.print(root)

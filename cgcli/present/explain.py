@@ -1,5 +1,6 @@
 """`cgraph explain`: both passes step by step, as plain text, coloured for a terminal, or JSON."""
 
+from ..core.errors import printable
 from ..core.numbers import fmt
 from .common import console, json_write, num
 
@@ -67,7 +68,7 @@ def explain_rich(ex, out, precision=6):
     con = console(out)
     intro, titles = _explain_parts(ex)
     for t in intro:
-        con.print(Text(t, style="dim"))
+        con.print(Text(printable(t), style="dim"))
     batch = Text()
     count = 0
     section = None
@@ -79,7 +80,7 @@ def explain_rich(ex, out, precision=6):
         for line in step.segments:
             batch.append("  ")
             for seg, role in line:
-                batch.append(seg, style=_ROLE_STYLE.get(role, ""))
+                batch.append(printable(seg), style=_ROLE_STYLE.get(role, ""))
             batch.append("\n")
             count += 1
         if count >= 500:
@@ -90,4 +91,5 @@ def explain_rich(ex, out, precision=6):
     if batch:
         con.print(batch, overflow="fold")
     con.print()
-    con.print(Text(_explain_summary(ex.output_label, ex.result, lambda x: num(x, precision)), style="bold"))
+    con.print(Text(printable(_explain_summary(ex.output_label, ex.result, lambda x: num(x, precision))),
+                   style="bold"))

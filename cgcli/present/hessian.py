@@ -1,7 +1,7 @@
 """The Hessian (eval --hessian): the matrix of second derivatives, after the result."""
 
 from ..core.numbers import fmt, json_number
-from .common import console, num
+from .common import console, num, text
 
 
 def hessian_json(h):
@@ -24,9 +24,9 @@ def hessian_table(h, out, precision=6):
     from rich.table import Table
     names = list(h)
     t = Table(box=box.SIMPLE_HEAD, title="Hessian")
-    t.add_column("", style="cyan")
+    t.add_column("", style="cyan", overflow="fold")
     for b in names:
-        t.add_column("∂/∂%s" % b, justify="right")
+        t.add_column(text("∂/∂%s" % b), justify="right", no_wrap=True, overflow="fold")
     for a in names:
-        t.add_row("∂/∂%s" % a, *[num(h[a][b], precision) for b in names])
+        t.add_row(text("∂/∂%s" % a), *[num(h[a][b], precision) for b in names])
     console(out).print(t)

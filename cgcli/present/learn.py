@@ -1,7 +1,7 @@
 """Learning (`cgraph minimize`, `cgraph train`): the epochs as they go, and where a run ended."""
 
 from ..core.numbers import fmt, json_number
-from .common import console, num
+from .common import console, num, text
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -49,20 +49,20 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
     from rich import box
     from rich.table import Table
     con = console(out)
-    con.print("%s stopped after %d %s: %s" % (kind, outcome.steps, count, outcome.reason))
+    con.print(text("%s stopped after %d %s: %s" % (kind, outcome.steps, count, outcome.reason)))
     t = Table(box=box.SIMPLE_HEAD)
-    t.add_column("parameter", style="cyan")
-    t.add_column("value", justify="right")
-    t.add_column("gradient", justify="right", style="green")
+    t.add_column("parameter", style="cyan", overflow="fold")
+    t.add_column("value", justify="right", no_wrap=True, overflow="fold")
+    t.add_column("gradient", justify="right", style="green", no_wrap=True, overflow="fold")
     for k, v in outcome.params.items():
-        t.add_row(k, num(v, precision), num(outcome.gradients[k], precision))
+        t.add_row(text(k), num(v, precision), num(outcome.gradients[k], precision))
     con.print(t)
     label = "final value" if kind == "minimize" else "final mean cost"
-    con.print("%s = %s" % (label, num(outcome.value, precision)))
+    con.print(text("%s = %s" % (label, num(outcome.value, precision))))
     curve = sparkline(outcome.history)
     if curve:
-        con.print("%s %s  %s -> %s" % ("value" if kind == "minimize" else "cost", curve,
-                                       num(outcome.history[0], 3), num(outcome.history[-1], 3)))
+        con.print(text("%s %s  %s -> %s" % ("value" if kind == "minimize" else "cost", curve,
+                                            num(outcome.history[0], 3), num(outcome.history[-1], 3))))
 
 
 class EpochReporter:
@@ -80,11 +80,10 @@ class EpochReporter:
 
     def __enter__(self):
         if self.err.isatty():
-            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
             self.progress = Progress(TextColumn("epoch"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("cost {task.fields[cost]}"), TimeRemainingColumn(),
-                                     console=Console(file=self.err), transient=True)
+                                     console=console(self.err), transient=True)
             self.task = self.progress.add_task("train", total=self.epochs, cost="")
             self.progress.__enter__()
         return self
@@ -105,7 +104,7 @@ class EpochReporter:
             line = "epoch %*d/%d  mean cost %s" % (len(str(self.epochs)), epoch, self.epochs,
                                                    num(cost, self.precision))
             if self.progress is not None:
-                self.progress.console.print(line)
+                self.progress.console.print(text(line))
             else:
                 self.out.write(line + "\n")
         self.out.flush()

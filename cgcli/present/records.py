@@ -3,7 +3,8 @@ CSV, tab-separated plain text, JSON Lines or a Rich table, a chunk at a time."""
 
 import re
 
-from .common import console, num
+from ..core.errors import printable
+from .common import console, fit_table, num, text
 
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?").fullmatch
 
@@ -54,6 +55,8 @@ class CsvRecords:
     def write(self, rec):
         keep = rec.keep
         cols = [_pick(c, keep) for c in rec.text]
+        if self.d == "\t":  # plain output is for a terminal too: control characters escaped
+            cols = [[printable(s) for s in c] for c in cols]
         plain_text = all(not any(ch in s for ch in (self.d, '"', "\n", "\r"))
                          for s in ("\x00".join(c) for c in cols))
         cols.append(_reprs(_pick(rec.value, keep)))
@@ -133,15 +136,21 @@ class TableRecords:
     def write(self, rec):
         from rich import box
         from rich.table import Table
+        from rich.text import Text
         keep = rec.keep
         t = Table(box=box.SIMPLE_HEAD, show_header=self.first, show_edge=False)
         self.first = False
+        nt = len(rec.names)
         for k, h in enumerate(self.header):
-            t.add_column(h, justify="left" if k < len(rec.names) else "right",
-                         style="green" if h.startswith("grad_") else None)
-        cols = [_pick(c, keep) for c in rec.text]
+            # the row's own cells fold; the numbers are never cut short
+            t.add_column(text(h), justify="left" if k < nt else "right",
+                         style="green" if h.startswith("grad_") else None,
+                         no_wrap=k >= nt, overflow="fold")
+        cols = [[printable(s) for s in _pick(c, keep)] for c in rec.text]
         cols.append([num(x, self.precision) for x in _pick(rec.value, keep).tolist()])
         cols.extend([num(x, self.precision) for x in _pick(gr, keep).tolist()] for gr in rec.grads)
-        for row in zip(*cols):
-            t.add_row(*row)
+        rows = list(zip(*cols))
+        fit_table(self.con, t, rows, set(range(nt, len(self.header))), self.header)
+        for row in rows:
+            t.add_row(*[Text(s) for s in row])
         self.con.print(t)

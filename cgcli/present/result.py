@@ -1,8 +1,9 @@
 """One evaluation (`cgraph eval`): every node's value and gradient as a Rich
 table or tree for people, plain text or JSON for programs."""
 
+from ..core.errors import printable
 from ..core.numbers import fmt, json_number
-from .common import console, draw_tree, num, output_label
+from .common import assemble, caption, console, draw_tree, fit_table, num, output_label, text
 
 
 def show(result, fmt_, out, precision=6, summary=False, hessian=None):
@@ -43,7 +44,7 @@ def plain(result, out, summary=False):
         lines = ["id\tname\texpr\top\tvalue\tgrad"]
         for i, name, text, op, _, value, grad in node_rows(result):
             lines.append("%d\t%s\t%s\t%s\t%s\t%s" % (
-                i, name or "", text, op, fmt(value), "" if grad is None else fmt(grad)))
+                i, printable(name or ""), printable(text), op, fmt(value), "" if grad is None else fmt(grad)))
     out.write("\n".join(lines) + "\n")
 
 
@@ -80,10 +81,24 @@ def json_out(result, out, summary=False, extra=None):
 
 # ---- Rich -------------------------------------------------------------------
 
-def _caption(result, precision):
+def caption_terms(result, precision):
+    """The line under the table and the tree, as terms that are never broken:
+    `loss = 0.5`, `∂loss/∂w1 = 0.25`, ..."""
     label = output_label(result)
-    grads = ", ".join("∂%s/∂%s = %s" % (label, k, num(v, precision)) for k, v in result.gradients.items())
-    return "%s = %s%s" % (label, num(result.value, precision), ("   " + grads) if grads else "")
+    return ["%s = %s" % (label, num(result.value, precision))] + [
+        "∂%s/∂%s = %s%s" % (label, k, num(v, precision), "," if j < len(result.gradients) - 1 else "")
+        for j, (k, v) in enumerate(result.gradients.items())]
+
+
+def number_column(t, header, style=None):
+    """A column of numbers: never wrapped or cut short (the text columns give way first)."""
+    t.add_column(header, justify="right", style=style, no_wrap=True, overflow="fold")
+
+
+def show_caption(con, result, precision, table=None):
+    terms = caption_terms(result, precision)
+    caption(con, [("", terms[0])] + [("   " if j == 0 else " ", t) for j, t in enumerate(terms[1:])],
+            style="dim italic", table=table)
 
 
 def table(result, out, precision=6, summary=False):
@@ -93,27 +108,30 @@ def table(result, out, precision=6, summary=False):
     con = console(out)
     label = output_label(result)
     if summary:
-        t = Table(box=box.SIMPLE_HEAD, title=label)
-        t.add_column("name")
-        t.add_column("value", justify="right")
-        t.add_row(label, num(result.value, precision), style="bold")
+        t = Table(box=box.SIMPLE_HEAD, title=text(label))
+        t.add_column("name", overflow="fold")
+        number_column(t, "value")
+        t.add_row(text(label), num(result.value, precision), style="bold")
         for k, v in result.gradients.items():
-            t.add_row("∂%s/∂%s" % (label, k), num(v, precision))
+            t.add_row(text("∂%s/∂%s" % (label, k)), num(v, precision))
         con.print(t)
         return
-    t = Table(box=box.SIMPLE_HEAD, caption=_caption(result, precision), caption_justify="left")
-    t.add_column("id", justify="right", style="dim")
-    t.add_column("name", style="cyan")
-    t.add_column("expression")
-    t.add_column("op", style="magenta")
-    t.add_column("value", justify="right")
-    t.add_column("grad", justify="right", style="green")
+    t = Table(box=box.SIMPLE_HEAD)
+    t.add_column("id", justify="right", style="dim", no_wrap=True)
+    t.add_column("name", style="cyan", overflow="fold")
+    t.add_column("expression", overflow="fold")
+    t.add_column("op", style="magenta", no_wrap=True)
+    number_column(t, "value")
+    number_column(t, "grad", style="green")
     last = len(result.values) - 1
-    for i, name, text, op, _, value, grad in node_rows(result):
-        t.add_row(str(i), name or "", text, op, num(value, precision),
-                  "" if grad is None else num(grad, precision),
-                  style="bold" if i == last else None)
+    rows = [(str(i), printable(name or ""), printable(expr), op, num(value, precision),
+             "" if grad is None else num(grad, precision))
+            for i, name, expr, op, _, value, grad in node_rows(result)]
+    fit_table(con, t, rows, {0, 3, 4, 5})
+    for row in rows:
+        t.add_row(row[0], text(row[1]), text(row[2]), *row[3:], style="bold" if row[0] == str(last) else None)
     con.print(t)
+    show_caption(con, result, precision, t)
 
 
 MAX_TREE_DEPTH = 16  # levels; each indents by 4 columns
@@ -122,24 +140,24 @@ MAX_TREE_DEPTH = 16  # levels; each indents by 4 columns
 def tree(result, out, precision=6):
     """A Rich tree from the output down to the inputs. A node used again is drawn
     once; later uses refer to it by id. Built with an explicit stack."""
-    from rich.markup import escape
     g = result.graph
     names = g.display_names()
     texts = g.exprs()
 
     def label(i):
         grad = result.grads[i]
-        head = "[dim]#%d[/] " % i
+        parts = [("#%d" % i, "dim"), " "]
         if names[i] is not None and g.ops[i] != "var":
-            head += "[cyan]%s[/] = " % escape(names[i])
-        return "%s%s  [magenta]%s[/]  value=%s%s" % (
-            head, escape(texts[i]), g.ops[i], num(result.values[i], precision),
-            "" if grad is None else "  [green]grad=%s[/]" % num(grad, precision))
+            parts += [(names[i], "cyan"), " = "]
+        parts += [texts[i], "  ", (g.ops[i], "magenta"), "  value=%s" % num(result.values[i], precision)]
+        if grad is not None:
+            parts += ["  ", ("grad=%s" % num(grad, precision), "green")]
+        return assemble(*parts)
 
-    root = draw_tree(g, len(g.ops) - 1, label, lambda i: escape(names[i] or texts[i]),
+    root = draw_tree(g, len(g.ops) - 1, label, lambda i: names[i] or texts[i],
                      lambda i, depth: depth > MAX_TREE_DEPTH,
                      "and the nodes below it: deeper than %d levels (--format plain lists every node)"
                      % MAX_TREE_DEPTH)
     con = console(out)
     con.print(root)
-    con.print(_caption(result, precision))
+    show_caption(con, result, precision)
