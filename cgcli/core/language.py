@@ -298,7 +298,7 @@ def _last_operand(before):
         return None
     if _TOKEN is None:
         import re
-        _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|.", re.S)
+        _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|.", re.S)
     pos, last, n = i, None, len(before)
     match = _TOKEN.match
     while pos < n:
