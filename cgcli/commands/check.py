@@ -4,9 +4,9 @@ import sys
 
 import click
 
-from ..features.check import ATOL, EPS, RTOL
+from ..features.check import ATOL, EPS, MIN_EPS, RTOL
 from .inputs import warn
-from .options import format_option, precision_option, program_options
+from .options import FiniteRange, format_option, precision_option, program_options
 
 
 @click.command("check", epilog="""\b
@@ -17,11 +17,12 @@ Examples:
   cgraph check "relu(x)" x=0 --strict          (kinks count as failures: exit 1)
 Exit status: 0 when no gradient disagrees, 1 when one does (or a domain error).""")
 @program_options
-@click.option("--eps", type=click.FloatRange(0, 1, min_open=True), default=EPS, show_default=True,
-              help="Relative step: h = EPS * max(1, |x|) for each input x.")
-@click.option("--rtol", type=click.FloatRange(0, min_open=True), default=RTOL, show_default=True,
+@click.option("--eps", type=FiniteRange(MIN_EPS, 1),
+              help="Relative step: h = EPS * max(1, |x|) for each input x (default: %g, made smaller where "
+                   "the output varies too fast for it; a given EPS is used as it is)." % EPS)
+@click.option("--rtol", type=FiniteRange(0, min_open=True), default=RTOL, show_default=True,
               help="Fail an input whose relative error exceeds RTOL.")
-@click.option("--atol", type=click.FloatRange(0), default=ATOL, show_default=True,
+@click.option("--atol", type=FiniteRange(0), default=ATOL, show_default=True,
               help="Absolute floor: gradients smaller than ATOL/RTOL are compared to within ATOL.")
 @click.option("--strict", is_flag=True,
               help="Count inputs that cannot be verified (at a kink, or undefined around) as failures.")

@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from .options import format_option, names_option, precision_option, source_options
+from ..core.errors import CgraphError
+from .options import INTERRUPTED, FiniteRange, OutputFile, format_option, names_option, precision_option, source_options
 
 
 @click.command("minimize", epilog="""\b
@@ -15,14 +16,15 @@ Examples:
   cgraph minimize "x^4 - 3*x^2 + x" x=2 --trace trace.csv""")
 @source_options
 @names_option("--params", "The inputs to adjust (default: every input); the others stay fixed.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate (step size).")
+@click.option("--lr", type=FiniteRange(0, min_open=True), default=0.1, show_default=True,
+              help="Learning rate (step size), positive.")
 @click.option("--steps", type=click.IntRange(0), default=1000, show_default=True,
               help="The most gradient steps to take.")
-@click.option("--tol", type=float, default=1e-10, show_default=True,
+@click.option("--tol", type=FiniteRange(0), default=1e-10, show_default=True,
               help="Stop when the gradient's norm or the change in the value falls below this.")
-@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+@click.option("--momentum", type=FiniteRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Heavy-ball momentum: v = momentum*v + grad; x = x - lr*v.")
-@click.option("--trace", metavar="FILE", help="Write the value and the parameters per step as CSV.")
+@click.option("--trace", type=OutputFile(), metavar="FILE", help="Write the value and the parameters per step as CSV.")
 @format_option(["table", "plain", "json"], "table", "plain")
 @precision_option()
 def command(source, params, lr, steps, tol, momentum, trace, fmt, precision):
@@ -33,3 +35,6 @@ def command(source, params, lr, steps, tol, momentum, trace, fmt, precision):
     prog, bindings = source.load()
     outcome = descend(prog, bindings, params, trace, lr=lr, steps=steps, tol=tol, momentum=momentum)
     learned(outcome, sys.stdout, fmt, precision, "minimize")
+    if outcome.interrupted:
+        raise CgraphError("interrupted at step %d: the parameters above are those reached so far" % outcome.steps,
+                          INTERRUPTED)

@@ -13,10 +13,12 @@ standard output is a terminal) unless `piped` is None.
 """
 
 import functools
+import math
 import sys
 
 import click
 
+from ..core.errors import UsageError
 from .inputs import Source, split_names
 
 # ---- the group's options (cli.py): --color and -q/--quiet ----------------------
@@ -28,6 +30,44 @@ def set_globals(ctx, color="auto", quiet=False):
     if color != "auto" or "cgcli.present.common" in sys.modules:
         from ..present import common
         common.COLOR = color
+
+
+INTERRUPTED = 130  # the exit status of a run stopped by Ctrl-C (128 + SIGINT)
+
+
+class FiniteRange(click.FloatRange):
+    """A real-valued option within a range that refuses nan and inf (which pass
+    click's range checks, since nan compares false with everything)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail("%s is not a finite number" % value, param, ctx)
+        return rv
+
+
+class OutputFile(click.ParamType):
+    """A file a command writes when it ends (--save, --trace): checked when the
+    option is read, before any work (not empty, not a directory, a directory
+    that can be written)."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        from ..features.learn import check_writable
+        check_writable(value, param.opts[0] if param is not None else "FILE")
+        return value
+
+
+def _names(ctx, param, values, split):
+    """--wrt/--params values: a value that names nothing ("" or ",") is a usage error."""
+    for v in values:
+        if not split_names([v]):
+            raise UsageError("%s: %s names no input" % (param.opts[0], '""' if not v else repr(v)),
+                             hint="give NAME or A,B, or leave the option out")
+    return split_names(values) if split else values
 
 
 def _apply(decorators, f):
@@ -72,7 +112,7 @@ def names_option(flag, help, split=True):
     """A repeatable A,B option (--wrt, --params): a list of names or None; with
     split False, the values as given, one per use."""
     return click.option(flag, metavar="A,B", multiple=True, help=help,
-                        callback=(lambda ctx, param, value: split_names(value)) if split else None)
+                        callback=lambda ctx, param, value: _names(ctx, param, value, split))
 
 
 def wrt_option(help="Report gradients with respect to these inputs only (default: all).", split=True):

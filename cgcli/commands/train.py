@@ -4,8 +4,9 @@ import sys
 
 import click
 
+from ..core.errors import CgraphError
 from .inputs import open_rows
-from .options import format_option, names_option, precision_option, source_options
+from .options import INTERRUPTED, FiniteRange, OutputFile, format_option, names_option, precision_option, source_options
 
 
 @click.command("train", epilog="""\b
@@ -19,17 +20,18 @@ Examples:
               help='Training rows: CSV with a header or JSON Lines ("-": stdin).')
 @click.option("--data-format", type=click.Choice(["csv", "jsonl"]), help="The format of ROWS.")
 @names_option("--params", "The parameters to learn (default: the inputs that are not columns of ROWS).")
-@click.option("--init-seed", type=int, help="Start unbound parameters at small random values from this seed.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Learning rate.")
+@click.option("--init-seed", type=click.IntRange(0), help="Start unbound parameters at small random values from this seed.")
+@click.option("--lr", type=FiniteRange(0, min_open=True), default=0.1, show_default=True,
+              help="Learning rate, positive.")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True, help="The most passes over the rows.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
               help="Rows per update; the cost and gradients are averaged over a batch.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for shuffling the rows each epoch.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed for shuffling the rows each epoch.")
 @click.option("--no-shuffle", is_flag=True, help="Go through the rows in file order.")
-@click.option("--tol", type=float, default=0.0, show_default=True,
+@click.option("--tol", type=FiniteRange(0), default=0.0, show_default=True,
               help="Stop when the epoch's mean cost changes by less than this.")
 @click.option("--every", type=click.IntRange(1), help="Print the cost every K epochs (default: about 20 lines).")
-@click.option("--save", metavar="FILE.json", help="Write the learned parameters as JSON (what --bind reads).")
+@click.option("--save", type=OutputFile(), metavar="FILE.json", help="Write the learned parameters as JSON (what --bind reads).")
 @format_option(["table", "plain", "json"], "table", "plain")
 @precision_option()
 def command(source, data, data_format, params, init_seed, lr, epochs, batch_size, seed, no_shuffle, tol, every,
@@ -45,3 +47,6 @@ def command(source, data, data_format, params, init_seed, lr, epochs, batch_size
         outcome = fit(prog, rows, bindings, params, init_seed, save, lr=lr, epochs=epochs, batch_size=batch_size,
                       shuffle=not no_shuffle, seed=seed, tol=tol, on_epoch=show.epoch)
     learned(outcome, sys.stdout, fmt, precision, "train")
+    if outcome.interrupted:
+        raise CgraphError("%s: the parameters above are those reached so far%s" % (
+            outcome.reason, ", saved to %s" % save if save else ""), INTERRUPTED)

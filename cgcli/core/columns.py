@@ -12,14 +12,20 @@ from .tape import CONST, VAR
 
 
 def forward(np, g, columns, size):
-    """Values of every node; `columns` maps each input to an array of `size` rows or a float."""
+    """Values of every node; `columns` maps each input to an array of `size` rows or a float.
+
+    A node that depends on no column is a numpy scalar, not a Python float, so that
+    it follows IEEE-754 as the columns do (1/0 is inf, not a ZeroDivisionError):
+    the caller finds the row and re-runs it through the scalar passes."""
     v = [None] * len(g.ops)
     ops, args = g.ops, g.args
+    f64 = np.float64
     for i, op in enumerate(ops):
         if op == CONST:
-            v[i] = g.attr[i]
+            v[i] = f64(g.attr[i])
         elif op == VAR:
-            v[i] = columns[g.attr[i]]
+            x = columns[g.attr[i]]
+            v[i] = x if getattr(x, "shape", None) == (size,) else f64(x)
         else:
             p = PRIMITIVES[op]
             xs = [v[a] for a in args[i]]

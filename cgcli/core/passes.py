@@ -37,9 +37,20 @@ class Result:
         self.warnings = warnings
 
 
+def read_inputs(program):
+    """The inputs the program reads up to its output's statement, in the output's
+    cone or not: each must be bound (the output does not depend on one outside the
+    cone, and its gradient is 0). Nodes are made in source order, so these are the
+    inputs whose node comes before the output's; an input only a later statement
+    reads (the label of a loss after `--output out`) need not be bound."""
+    out = program.output
+    return [name for name, i in program.graph.inputs.items() if i <= out]
+
+
 def check_bindings(program, cone, bindings, wrt=None):
     """Validate bindings and --wrt. Returns (wrt names, warnings). `cone` is the
-    output's subgraph: by default gradients are reported for its inputs."""
+    output's subgraph: by default gradients are reported for its inputs; an input
+    the program reads outside it may be named, and its gradient is 0."""
     g = program.graph
     for name in bindings:
         if name in CONSTANTS:
@@ -60,7 +71,7 @@ def evaluate(program, bindings: Dict[str, float], wrt: Optional[List[str]] = Non
     with no_gc():
         g, _ = program.cone()
         wrt, warnings = check_bindings(program, g, bindings, wrt)
-        missing = [name for name in g.inputs if name not in bindings]
+        missing = [name for name in read_inputs(program) if name not in bindings]
         if missing:
             raise unbound_inputs(missing)
         values = forward(g, bindings, nonfinite)

@@ -199,7 +199,32 @@ def dpow_base(x, y, out):
     if x == 0:
         # y * 0^(y-1): 0 for y = 0 or y > 1, 1 for y = 1, +inf for 0 < y < 1, -inf for y < 0
         return 0.0 if (y == 0 or y > 1) else (1.0 if y == 1 else (math.inf if y > 0 else -math.inf))
-    return 0.0 if y == 0 else y * math.pow(x, y - 1)
+    if y == 0:
+        return 0.0
+    try:
+        return y * math.pow(x, y - 1)
+    except OverflowError:
+        # x^(y-1) overflows where y * x^(y-1) need not (x^1e-20 at x = 1e-320):
+        # in logs, |y| x^(y-1) = exp(log|y| + (y-1) log|x|); math.exp raises only
+        # when the derivative itself overflows. x < 0 has an integer y (the forward
+        # passed), and the sign of x^(y-1) is that of (-1)^(y-1).
+        mag = math.exp(math.log(abs(y)) + (y - 1) * math.log(abs(x)))
+        odd = x < 0 and math.fmod(y - 1, 2) != 0
+        return -mag if (y < 0) != odd else mag
+
+
+def _vdpow_base(np, x, y):
+    """dpow_base over numpy values: the same guards, and the same log form where
+    x^(y-1) alone overflows."""
+    d = y * np.power(x, y - 1)
+    if np.all(np.isfinite(d)):
+        return np.where(y == 0, 0.0, d)
+    ax, ay = np.abs(x), np.abs(y)
+    mag = np.exp(np.log(np.where(ay == 0, 1.0, ay)) + (y - 1) * np.log(np.where(ax == 0, 1.0, ax)))
+    odd = (x < 0) & (np.fmod(y - 1, 2) != 0)
+    logs = np.where((y < 0) != odd, -mag, mag)
+    fix = ~np.isfinite(d) & np.isfinite(x) & np.isfinite(y) & (x != 0)
+    return np.where(y == 0, 0.0, np.where(fix, logs, d))
 
 
 def dpow_exp(x, y, out):
@@ -242,7 +267,7 @@ def numpy_namespace(np):
         step=lambda x: (x > 0).astype(float),
         sign=lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),
         tied=vtied,
-        dpow_base=lambda x, y, out: np.where(y == 0, 0.0, y * np.power(x, y - 1)),
+        dpow_base=lambda x, y, out: _vdpow_base(np, x, y),
         dpow_exp=lambda x, y, out: np.where((x == 0) & (y >= 0), 0.0, out * np.log(x)),
         LN2=LN2, LN10=LN10, lift=lambda r: r)
     _NUMPY.append((np, ns))

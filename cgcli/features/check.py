@@ -37,6 +37,7 @@ from ..core.errors import CgraphError
 
 OK, FAIL, KINK, UNCHECKED = "ok", "fail", "kink", "unchecked"
 EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
+MIN_EPS = 1e-15  # below it, x + h rounds to x for |x| >= 1 (2.2e-16 is the spacing of doubles at 1)
 _ROUND = 2.220446049250313e-16
 _KINKS = ("relu", "abs", "min", "max")
 
@@ -117,14 +118,23 @@ class CheckResult:
         }
 
 
-def check(program, bindings, wrt=None, eps=EPS, rtol=RTOL, atol=ATOL, nonfinite=False):
-    """Evaluate `program` at `bindings` and check each reported input's gradient."""
+def check(program, bindings, wrt=None, eps=None, rtol=RTOL, atol=ATOL, nonfinite=False):
+    """Evaluate `program` at `bindings` and check each reported input's gradient.
+
+    `eps` None: the step is EPS's, made smaller where the output varies too fast
+    for it (Checker.refine); a given `eps` is used as it is."""
     from ..core.passes import evaluate
-    if not eps > 0 or not rtol > 0 or not atol >= 0:
+    chosen = eps is None
+    if chosen:
+        eps = EPS
+    if not eps > 0 or not rtol > 0 or not atol >= 0 or not all(map(math.isfinite, (eps, rtol, atol))):
         raise CgraphError("eps and rtol must be positive and atol not negative", 2)
+    if eps < MIN_EPS or eps > 1:
+        raise CgraphError("eps %s is outside [%g, 1]: a smaller step is lost in rounding" % (_fmt(eps), MIN_EPS), 2)
     result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
     g = result.graph
     checker = _Checker(g, result, bindings, eps, rtol, atol)
+    checker.refining = chosen
     checks = [checker.run(name) for name in result.gradients]
     return CheckResult(result, checks, eps, rtol, atol)
 
@@ -136,6 +146,7 @@ class _Checker:
         self.bindings = dict(bindings)
         self.eps, self.rtol, self.atol = eps, rtol, atol
         self.kinks = [i for i, op in enumerate(g.ops) if op in _KINKS]
+        self.refining = True  # whether a central difference too coarse for f may be retried smaller
         self._texts = None
 
     def texts(self):
@@ -216,7 +227,7 @@ class _Checker:
         at_kink = [p for p in crossed if self.degenerate(v0, p)]
         good_p = vp is not None and sp == s0
         good_m = vm is not None and sm == s0
-        central = (fp - fm) / (xp - xm) if vp is not None and vm is not None else None
+        central = (fp - fm) / (xp - xm) if vp is not None and vm is not None and xp != xm else None
 
         if at_kink:
             where = "; ".join(self.describe(v0, p) for p in at_kink)
@@ -245,8 +256,9 @@ class _Checker:
                                where, _fmt(c.grad), sides))
             return c
 
-        if good_p and good_m:
-            self.compare(c, central, "central", [f0, fp, fm], h)
+        if good_p and good_m and central is not None:
+            if not self.compare(c, central, "central", [f0, fp, fm], h) and self.refining:
+                self.refine(c, name, x, h, s0, f0, central)
             return c
 
         # one side is off limits: say why, and use the other
@@ -295,9 +307,42 @@ class _Checker:
         c.notes.append("no finite difference can be formed here")
         return c
 
+    def refine(self, c, name, x, h, s0, f0, central):
+        """The central difference at h disagrees with the gradient: is the step too
+        coarse for how fast f varies (sin(1e6*x))? If the difference at h/2 agrees
+        with the one at h, the failure stands. Otherwise smaller steps are tried;
+        the first that agrees with the gradient passes it, and if none does the
+        input is "unchecked" (not verified) rather than failed."""
+        half = self.pair(name, x, h / 2, s0)
+        if half is None:
+            return
+        (fm2, fp2), denom = half
+        d2 = (fp2 - fm2) / denom
+        noise = 10.0 * _ROUND * max(abs(f0), abs(fm2), abs(fp2)) / (h / 2)
+        if abs(central - d2) <= 0.5 * self.rtol * max(abs(central), abs(d2)) + max(self.atol, noise):
+            return  # the two steps agree with each other, not with the gradient: a failure
+        notes = list(c.notes)
+        why = ("the differences at h = %s and h/2 disagree (%s and %s): the step is too coarse for how fast "
+               "the output varies" % (_fmt_short(h), _fmt(central), _fmt(d2)))
+        for k in range(1, 5):
+            hk = h / 10 ** k
+            pair = self.pair(name, x, hk, s0)
+            if pair is None:
+                continue
+            (fmk, fpk), dk = pair
+            c.notes = list(notes)
+            if self.compare(c, (fpk - fmk) / dk, "central", [f0, fpk, fmk], hk):
+                c.h = hk
+                c.notes.append("%s; used a smaller step, h = %s" % (why, _fmt_short(hk)))
+                return
+        c.notes = notes + [why + "; no smaller step agrees with the backward pass either: not verified"]
+        c.status = UNCHECKED
+
     def pair(self, name, x, h, s0):
         """((f(x-h), f(x+h)), (x+h) - (x-h)) if both are defined and on x's branch, else None."""
         xm, xp = x - h, x + h
+        if xp == xm:
+            return None
         vm, _ = self.at(name, xm)
         if vm is None or self.signature(vm) != s0:
             return None

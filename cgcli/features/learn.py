@@ -12,8 +12,9 @@ import math
 
 from ..core.errors import CgraphError, UsageError, not_inputs, unbound_inputs
 from ..core.numbers import fmt
-from ..core.passes import backward, check_bindings, forward
+from ..core.passes import backward, check_bindings, forward, read_inputs
 from ..core.tape import no_gc
+from .outfiles import AtomicFile, check_writable
 
 DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would overflow)
 
@@ -21,9 +22,11 @@ DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would ov
 class Outcome:
     """Where a run stopped: `reason` in words, `converged` (stopped by --tol), the
     number of steps (or epochs), the final value (or cost), the parameters, and the
-    history: one value per step (minimize) or the mean cost per epoch (train)."""
+    history: one value per step (minimize) or the mean cost per epoch (train).
+    `interrupted`: stopped by Ctrl-C, the parameters are those reached so far."""
 
-    def __init__(self, reason, converged, steps, value, params, gradients, history):
+    def __init__(self, reason, converged, steps, value, params, gradients, history, interrupted=False):
+        self.interrupted = interrupted
         self.reason = reason
         self.converged = converged
         self.steps = steps
@@ -44,52 +47,71 @@ def _setup(program, bindings, params):
     return g, list(dict.fromkeys(params))
 
 
+def _lr_hint(lr):
+    return "try a smaller --lr than %s" % fmt(lr)
+
+
 def minimize(program, bindings, params=None, lr=0.1, steps=1000, tol=1e-10, momentum=0.0, on_step=None):
     """Gradient descent from `bindings` on `params` (default: every input).
-    `on_step(step, value, params)` sees every step, for --trace."""
+    `on_step(step, value, params)` sees every step, for --trace. Ctrl-C stops
+    the descent: the Outcome has `interrupted` set and the parameters reached."""
     g, params = _setup(program, bindings, params)
-    missing = [n for n in g.inputs if n not in bindings]
+    # every input read up to the output is bound, and every parameter (one the
+    # output does not depend on has gradient 0, and does not move)
+    missing = list(dict.fromkeys([n for n in read_inputs(program) + params if n not in bindings]))
     if missing:
         raise unbound_inputs(missing, hint="give every input a starting value")
     b = dict(bindings)
     ids = [g.inputs.get(p) for p in params]
     vel = [0.0] * len(params)
     prev = None
-    history = []
-    with no_gc():
-        for step in range(steps + 1):
-            try:
-                v = forward(g, b)
-                gr = backward(g, v)
-            except CgraphError as e:
-                raise CgraphError("step %d: %s" % (step, e.message)) from None
-            value = v[-1]
-            grads = [0.0 if i is None else gr[i] for i in ids]
-            history.append(value)
-            if on_step:
-                on_step(step, value, {p: b[p] for p in params})
-            if abs(value) > DIVERGED:
-                raise CgraphError("diverged at step %d: the value reached %s (try a smaller --lr than %s)"
-                                  % (step, fmt(value), fmt(lr)))
-            norm = math.sqrt(sum(d * d for d in grads))
-            if norm < tol:
-                return Outcome("the gradient's norm %s is below --tol %s" % (fmt(norm), fmt(tol)), True, step,
-                               value, {p: b[p] for p in params}, dict(zip(params, grads)), history)
-            if prev is not None and abs(value - prev) < tol:
-                return Outcome("the value changed by %s, less than --tol %s" % (fmt(abs(value - prev)), fmt(tol)),
-                               True, step, value, {p: b[p] for p in params}, dict(zip(params, grads)), history)
-            if step == steps:
-                break
-            prev = value
-            for k, p in enumerate(params):
-                vel[k] = momentum * vel[k] + grads[k]
-                b[p] -= lr * vel[k]
-    return Outcome("reached --steps %d" % steps, False, steps, value, {p: b[p] for p in params},
-                   dict(zip(params, grads)), history)
+    history: list = []
+    value, grads, step = math.nan, [0.0] * len(params), 0
+
+    def outcome(reason, converged, interrupted=False):
+        return Outcome(reason, converged, step, value, {p: b[p] for p in params}, dict(zip(params, grads)),
+                       history, interrupted)
+
+    try:
+        with no_gc():
+            for step in range(steps + 1):
+                try:
+                    v = forward(g, b)
+                    gr = backward(g, v)
+                except CgraphError as e:
+                    raise CgraphError("step %d: %s" % (step, e.reason), e.status) from None
+                value = v[-1]
+                grads = [0.0 if i is None else gr[i] for i in ids]
+                history.append(value)
+                if on_step:
+                    on_step(step, value, {p: b[p] for p in params})
+                if abs(value) > DIVERGED:
+                    raise CgraphError("diverged at step %d: the value reached %s" % (step, fmt(value)),
+                                      hint=_lr_hint(lr))
+                norm = math.sqrt(sum(d * d for d in grads))
+                if norm < tol:
+                    return outcome("the gradient's norm %s is below --tol %s" % (fmt(norm), fmt(tol)), True)
+                if prev is not None and abs(value - prev) < tol:
+                    return outcome("the value changed by %s, less than --tol %s" % (
+                        fmt(abs(value - prev)), fmt(tol)), True)
+                if step == steps:
+                    break
+                prev = value
+                for k, p in enumerate(params):
+                    vel[k] = momentum * vel[k] + grads[k]
+                    b[p] -= lr * vel[k]
+                    if not math.isfinite(b[p]):
+                        raise CgraphError("diverged at step %d: %s reached %s" % (step + 1, p, fmt(b[p])),
+                                          hint=_lr_hint(lr))
+    except KeyboardInterrupt:
+        return outcome("interrupted at step %d" % step, False, True)
+    return outcome("reached --steps %d" % steps, False)
 
 
 def descend(program, bindings, params=None, trace=None, **options):
-    """`cgraph minimize`: `minimize`, and with `trace` every step written to that CSV file."""
+    """`cgraph minimize`: `minimize`, and with `trace` every step written to that CSV
+    file (a temporary file beside it, renamed over it when the run ends: a run that
+    fails leaves an existing file as it was; one stopped by Ctrl-C keeps its steps)."""
     if trace is None:
         return minimize(program, bindings, params, **options)
     with Trace(trace) as t:
@@ -146,8 +168,10 @@ def fit(program, rows, bindings, params=None, init_seed=None, save=None, **optio
     bindings = dict(bindings)
     if init_seed is not None:
         bindings.update(init_params([p for p in params if p not in bindings], init_seed))
+    if save is not None:
+        check_writable(save, "--save")
     outcome = train(program, rows, bindings, params, **options)
-    if save:
+    if save is not None:
         save_params(save, outcome.params)
     return outcome
 
@@ -157,84 +181,116 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     """The training loop: per epoch, per mini-batch of rows, forward, backward and
     `W = W - lr * mean gradient`; stop after `epochs` or when the epoch's mean cost
     changes by less than `tol`. `bindings` hold the parameters' starting values
-    and any other fixed inputs; every other input is a column of `rows`."""
+    and any other fixed inputs; every other input is a column of `rows`. Ctrl-C
+    stops the loop: the Outcome has `interrupted` set and the parameters reached."""
     import numpy as np
 
     from ..core import columns as batch
     g, params = _setup(program, bindings, params)
-    unset = [p for p in params if p not in bindings]
-    if unset:
-        raise UsageError("no starting value for %s (bind %s as NAME=VALUE, use --bind FILE.json, or --init-seed N)"
-                         % (", ".join(unset), "it" if len(unset) == 1 else "them"))
     both = [c for c in rows.columns if c in params]
     if both:
         raise UsageError("%s %s both a parameter and a column of %s" % (
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
+    bound = [c for c in rows.columns if c in bindings and c in program.graph.inputs]
+    if bound:
+        raise UsageError("%s %s both bound on the command line and a column of %s" % (
+            ", ".join(bound), "is" if len(bound) == 1 else "are", rows.name))
+    unset = [p for p in params if p not in bindings]
+    if unset:
+        raise UsageError("no starting value for %s (bind %s as NAME=VALUE, use --bind FILE.json, or --init-seed N)"
+                         % (", ".join(unset), "it" if len(unset) == 1 else "them"))
     fixed = {k: v for k, v in bindings.items() if k not in params}
-    data_names = [n for n in g.inputs if n not in bindings]
+    # the inputs read up to the output, in its cone or not, are bound or columns
+    data_names = [n for n in read_inputs(program) if n not in bindings]
     missing = [n for n in data_names if n not in rows.columns]
     if missing:
         raise CgraphError("%s: no column for input%s %s (columns: %s; parameters: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(rows.columns),
             ", ".join(params)))
+    data_names = [n for n in data_names if n in g.inputs]
     cols, n = read_columns(rows, data_names)
     if n == 0:
         raise CgraphError("%s: no rows to train on" % rows.name)
     theta = {p: float(bindings[p]) for p in params}
     ids = [g.inputs.get(p) for p in params]
     rng = np.random.default_rng(seed)
-    history = []
-    reason, converged = "reached --epochs %d" % epochs, False
+    history: list = []
+    reason, converged, interrupted = "reached --epochs %d" % epochs, False, False
     order = np.arange(n)
-    with no_gc():
-        for epoch in range(1, epochs + 1):
-            if shuffle:
-                rng.shuffle(order)
-            total = 0.0
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                m = len(idx)
-                if m == 1:  # the scalar passes: one row, one step (the tutorial's loop)
-                    j = int(idx[0])
-                    b = {k: float(cols[k][j]) for k in data_names}
-                    b.update(fixed)
-                    b.update(theta)
-                    try:
-                        v = forward(g, b)
-                        gr = backward(g, v)
-                    except CgraphError as e:
-                        raise CgraphError("epoch %d, row %d: %s" % (epoch, j + 1, e.message)) from None
-                    cost = v[-1]
-                    grads = [0.0 if i is None else gr[i] for i in ids]
-                else:
-                    c = {k: cols[k][idx] for k in data_names}
-                    c.update(fixed)
-                    c.update(theta)
-                    v, gr = batch.run(g, c, m)
-                    costs = v[-1]
-                    cost = float(costs.sum())
-                    grads = _means(np, gr, ids)
-                    if not math.isfinite(cost) or not all(map(math.isfinite, grads)):
-                        bad = int(idx[np.flatnonzero(batch.bad_rows(np, v, [gr[i] for i in ids if i is not None]))[0]])
-                        raise CgraphError("epoch %d, row %d: the cost or a gradient is not finite (inf or nan); "
-                                          "try a smaller --lr than %s" % (epoch, bad + 1, fmt(lr)))
-                total += cost
-                for k, p in enumerate(params):
-                    theta[p] -= lr * grads[k]
-            mean = total / n
-            history.append(mean)
-            if not math.isfinite(mean) or abs(mean) > DIVERGED:
-                raise CgraphError("diverged at epoch %d: the mean cost reached %s (try a smaller --lr than %s)"
-                                  % (epoch, fmt(mean), fmt(lr)))
-            if on_epoch:
-                on_epoch(epoch, mean, theta)
-            if len(history) > 1 and abs(history[-1] - history[-2]) < tol:
-                reason = "the epoch's mean cost changed by %s, less than --tol %s" % (
-                    fmt(abs(history[-1] - history[-2])), fmt(tol))
-                converged = True
-                break
+    epoch = 0
+    try:
+        with no_gc():
+            for epoch in range(1, epochs + 1):
+                if shuffle:
+                    rng.shuffle(order)
+                total = 0.0
+                for start in range(0, n, batch_size):
+                    idx = order[start:start + batch_size]
+                    if len(idx) == 1:  # the scalar passes: one row, one step (the tutorial's loop)
+                        cost, grads = _row_step(g, cols, data_names, fixed, theta, ids, epoch, int(idx[0]))
+                    else:
+                        cost, grads = _batch_step(np, batch, g, cols, data_names, fixed, theta, ids, epoch, idx,
+                                                  lr)
+                    total += cost / n  # the mean as it goes: no overflow of a total the mean does not reach
+                    for k, p in enumerate(params):
+                        theta[p] -= lr * grads[k]
+                mean = total
+                if not math.isfinite(mean) or abs(mean) > DIVERGED:
+                    raise CgraphError("diverged at epoch %d: the mean cost reached %s" % (epoch, fmt(mean)),
+                                      hint=_lr_hint(lr))
+                history.append(mean)
+                if on_epoch:
+                    on_epoch(epoch, mean, theta)
+                if len(history) > 1 and abs(history[-1] - history[-2]) < tol:
+                    reason = "the epoch's mean cost changed by %s, less than --tol %s" % (
+                        fmt(abs(history[-1] - history[-2])), fmt(tol))
+                    converged = True
+                    break
+    except KeyboardInterrupt:
+        reason, interrupted = "interrupted in epoch %d" % epoch, True
     final, grads = _mean_cost(g, cols, fixed, theta, n, ids)
-    return Outcome(reason, converged, len(history), final, theta, dict(zip(params, grads)), history)
+    return Outcome(reason, converged, len(history), final, theta, dict(zip(params, grads)), history, interrupted)
+
+
+def _row_step(g, cols, data_names, fixed, theta, ids, epoch, j):
+    """One row through the scalar passes: (cost, the parameters' gradients)."""
+    b = {k: float(cols[k][j]) for k in data_names}
+    b.update(fixed)
+    b.update(theta)
+    try:
+        v = forward(g, b)
+        gr = backward(g, v)
+    except CgraphError as e:
+        raise CgraphError("epoch %d, row %d: %s" % (epoch, j + 1, e.reason), e.status) from None
+    return v[-1], [0.0 if i is None else gr[i] for i in ids]
+
+
+def _batch_step(np, batch, g, cols, data_names, fixed, theta, ids, epoch, idx, lr):
+    """A mini-batch through the column passes: (the batch's total cost, the
+    parameters' mean gradients). A row whose cost or gradient is not finite is
+    run again through the scalar passes, which name the node (as with one row
+    per batch); a batch whose every row is finite but whose sum overflows says so."""
+    m = len(idx)
+    c = {k: cols[k][idx] for k in data_names}
+    c.update(fixed)
+    c.update(theta)
+    v, gr = batch.run(g, c, m)
+    with np.errstate(all="ignore"):
+        cost = float(v[-1].sum())
+        grads = _means(np, gr, ids)
+    if math.isfinite(cost) and all(map(math.isfinite, grads)):
+        return cost, grads
+    mask = batch.bad_rows(np, v, [gr[i] for i in ids if i is not None])
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        j = int(idx[rows[0]])
+        _row_step(g, cols, data_names, fixed, theta, ids, epoch, j)  # raises, naming the node
+        raise CgraphError("epoch %d, row %d: the cost or a gradient is not finite (inf or nan)" % (epoch, j + 1),
+                          hint=_lr_hint(lr))
+    raise CgraphError("epoch %d: the %s of a batch of %d rows overflows (beyond the largest double, about "
+                      "1.8e308), though every row's is finite" % (
+                          epoch, "total cost" if not math.isfinite(cost) else "mean gradient", m),
+                      hint="use a smaller --batch-size, or scale the data down")
 
 
 def _mean_cost(g, cols, fixed, theta, n, ids):
@@ -256,44 +312,39 @@ def _means(np, gr, ids):
     return [0.0 if i is None or gr[i] is None else next(means) for i in ids]
 
 
-# ---- files: --trace and --save ------------------------------------------------
+# ---- files: --trace and --save (written atomically: outfiles.py) ----------------
 
 class Trace:
-    """--trace FILE: a CSV of step, value and the parameters, written as the steps go.
-    A context manager; `step` is minimize's on_step."""
+    """--trace FILE: a CSV of step, value and the parameters, written as the steps go
+    (to an AtomicFile). A context manager; `step` is minimize's on_step. The file
+    replaces FILE when the run ends, by an outcome or by Ctrl-C, not by an error."""
 
     def __init__(self, path):
-        self.fh = _open_for_writing(path)
+        self.fh = AtomicFile(path, "--trace")
         self.header = False
 
     def step(self, step, value, params):
+        line = ",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n"
         if not self.header:
-            self.fh.write(",".join(["step", "value"] + list(params)) + "\n")
+            line = ",".join(["step", "value"] + list(params)) + "\n" + line
             self.header = True
-        self.fh.write(",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n")
+        self.fh.write(line)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.fh.close()
+    def __exit__(self, kind, exc, tb):
+        if kind is None or issubclass(kind, KeyboardInterrupt):
+            self.fh.commit()
+        else:
+            self.fh.discard()
         return False
 
 
 def save_params(path, params):
-    """--save FILE.json: the learned parameters as a JSON object (what --bind reads)."""
+    """--save FILE.json: the learned parameters as a JSON object (what --bind reads),
+    written atomically (AtomicFile)."""
     import json
-    fh = _open_for_writing(path)
-    try:
-        with fh:
-            json.dump(params, fh, indent=1)
-            fh.write("\n")
-    except OSError as e:
-        raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None
-
-
-def _open_for_writing(path):
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as e:
-        raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None
+    fh = AtomicFile(path, "--save")
+    fh.write(json.dumps(params, indent=1) + "\n")
+    fh.commit()

@@ -28,6 +28,7 @@ class Builder:
         # the divisor is 0 the backward pass has no gradient to differ from. False
         # keeps such a quotient unless its base cannot be 0 (a number, cosh).
         self.cancel = cancel
+        self.limit = None  # the most nodes g may reach (differentiate's budget), or None
         self.atoms = set()  # nodes that walks treat as one factor / one term
         self._cv = {}  # node -> its foldable number, or None
 

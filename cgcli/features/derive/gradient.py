@@ -1,7 +1,7 @@
 """The symbolic backward pass (gradient_nodes), repeated derivatives
 (differentiate) and the Hessian."""
 
-from ...core.errors import CgraphError, not_inputs
+from ...core.errors import CgraphError, UsageError, not_inputs
 from ...core.primitives import PRIMITIVES, partials
 from ...core.tape import CONST, VAR, Graph, no_gc
 from .builder import Builder
@@ -34,10 +34,13 @@ def gradient_nodes(b, out, wrt):
         return result
     contribs = {out: [b.num(1)]}
     m = SymbolicNamespace(b)
+    limit = b.limit
     for i in range(out, lo - 1, -1):
         terms = contribs.pop(i, None)
         if terms is None:
             continue
+        if limit is not None and len(ops) > limit:
+            raise TooLarge()
         adj = terms[0] if len(terms) == 1 else b.sum(terms[::-1])
         op = ops[i]
         if op == VAR:
@@ -79,28 +82,47 @@ def check_names(program, names):
         raise not_inputs("--wrt", bad, g.inputs)
 
 
-def differentiate(program, seqs, builder=None):
+NODE_BUDGET = 100_000  # the most nodes a derivative may add to the program's (docs/derivatives.md)
+
+
+class TooLarge(Exception):
+    """A derivative outgrew the builder's node budget (caught by differentiate)."""
+
+
+def differentiate(program, seqs, builder=None, budget=NODE_BUDGET):
     """[(seq, node)]: for each sequence of input names, the output differentiated
     by each name in turn ((x,) is d/dx, (x, y) the mixed partial d2/dxdy). Sequences
     with a common prefix share its pass; one pass serves all next names of a prefix.
-    The nodes are added to program.graph (diff_text and hessian work on a copy)."""
+    The nodes are added to program.graph (diff_text and hessian work on a copy).
+    A derivative that would add more than `budget` nodes (each order of a product
+    may double it or more) is refused with a UsageError, checked as it is built."""
     g = program.graph
     check_names(program, [n for s in seqs for n in s])
     b = builder or Builder(g)
     memo = {(): program.output}
     depth = max((len(s) for s in seqs), default=0)
-    with no_gc():
-        for k in range(depth):
-            want = {}
-            for s in seqs:
-                if len(s) > k:
-                    want.setdefault(s[:k], {})[s[k]] = None
-            for prefix, names in want.items():
-                if all(prefix + (m,) in memo for m in names):
-                    continue
-                grads = gradient_nodes(b, memo[prefix], [g.inputs[m] for m in names])
-                for m in names:
-                    memo[prefix + (m,)] = grads[g.inputs[m]]
+    if budget is not None:
+        b.limit = len(g.ops) + budget
+    k = 0
+    try:
+        with no_gc():
+            for k in range(depth):
+                want = {}
+                for s in seqs:
+                    if len(s) > k:
+                        want.setdefault(s[:k], {})[s[k]] = None
+                for prefix, names in want.items():
+                    if all(prefix + (m,) in memo for m in names):
+                        continue
+                    grads = gradient_nodes(b, memo[prefix], [g.inputs[m] for m in names])
+                    for m in names:
+                        memo[prefix + (m,)] = grads[g.inputs[m]]
+    except TooLarge:
+        raise UsageError("the derivative is too large: differentiating %d time%s grows it past %d nodes, "
+                         "the limit" % (k + 1, "" if k == 0 else "s", budget),
+                         hint="ask for a lower --order; each order can multiply the size") from None
+    finally:
+        b.limit = None
     return [(tuple(s), memo[tuple(s)]) for s in seqs]
 
 
