@@ -302,8 +302,10 @@ def _last_operand(before):
     pos, last, n = i, None, len(before)
     match = _TOKEN.match
     while pos < n:
-        m = match(before, pos)
+        m = match(before, pos)  # never None: the last alternative takes any one character
+        assert m is not None
         last, pos = m, m.end()
+    assert last is not None
     tok = last.group(0)
     return tok if tok[0] not in "+-." or len(tok) > 1 else None
 
