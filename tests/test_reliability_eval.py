@@ -316,3 +316,16 @@ def test_learning_errors_do_not_suggest_nonfinite(cg, data):
     assert r.status == 1 and err_line(r) == "error: epoch 1, row 3: log(w * x - y) is undefined at w * x - y = -6"
     r = cg("minimize", "x^2", "x=1e80", "--lr", "10")
     assert r.status == 1 and "--nonfinite" not in r.err
+
+
+def test_an_input_outside_the_cone_is_reported_and_must_be_bound_in_rows_too(cg, tmp_path):
+    """Read by the program, not by the output: gradient 0, and still an input to bind."""
+    d = tmp_path / "y.csv"
+    d.write_text("y\n2\n")
+    r = cg("eval", "a = log(x); b = y + 1", "--data", str(d))
+    assert r.status == 1
+    assert r.err.splitlines()[-1] == "error: %s: no column or binding for input x (columns: y)" % d
+    r = cg("eval", "a = log(x); b = y + 1", "--data", str(d), "x=5", "--format", "jsonl")
+    assert r.status == 0 and r.out == '{"y": 2, "value": 3.0, "grad_x": 0.0, "grad_y": 1.0}\n'
+    r = cg("eval", "a = log(x); b = y + 1", "x=5", "y=2", "--format", "json")
+    assert r.json()["gradients"] == {"x": 0.0, "y": 1.0}

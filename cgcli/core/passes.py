@@ -58,7 +58,7 @@ def check_bindings(program, cone, bindings, wrt=None):
     warnings = ["%s is bound but the program never reads it" % name
                 for name in bindings if name not in g.inputs]
     if wrt is None:
-        return list(cone.inputs), warnings
+        return read_inputs(program), warnings
     bad = [w for w in wrt if w not in g.inputs]
     if bad:
         raise not_inputs("--wrt", bad, g.inputs)

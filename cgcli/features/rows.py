@@ -14,7 +14,7 @@ import math
 
 from ..core.errors import CgraphError, UsageError
 from ..core.numbers import fmt
-from ..core.passes import NONFINITE, check_bindings, evaluate
+from ..core.passes import NONFINITE, check_bindings, evaluate, read_inputs
 from .readers import MAX_LINE, _numbers, open_rows, text_problem, too_long  # noqa: F401 (open_rows: for the callers)
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
@@ -110,7 +110,7 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
     wrt, _ = check_bindings(program, g, bindings, wrt)
     _check_clash(rows, wrt)
-    missing = [n for n in g.inputs if n not in bindings and n not in columns]
+    missing = [n for n in read_inputs(program) if n not in bindings and n not in columns]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
