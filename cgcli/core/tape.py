@@ -155,17 +155,28 @@ class Graph:
         if n == len(self.ops) and len(self._unused) == 1:
             # every node but the last is read by a later one, so every node reaches the last
             return self, range(n)
-        keep = [False] * n
-        keep[out] = True
+        g, new = self.subgraph([out])
+        old = list(new)
+        return (self, old) if g is None else (g, old)
+
+    def subgraph(self, outs, whole=False):
+        """The nodes that the nodes `outs` depend on, as a new Graph renumbered in the
+        same (topological) order, with their names, environment and bindings. Returns
+        (graph, {old id: new id}); the graph is None when it would be every node
+        (unless `whole`). One loop down the tape marks the nodes, one loop up copies them."""
+        n = max(outs) + 1
+        keep = bytearray(n)
+        for o in outs:
+            keep[o] = 1
         args = self.args
-        for i in range(out, -1, -1):
+        for i in range(n - 1, -1, -1):
             if keep[i]:
                 for a in args[i]:
-                    keep[a] = True
+                    keep[a] = 1
         old = [i for i in range(n) if keep[i]]
-        if len(old) == len(self.ops):
-            return self, old
-        new_id: dict = {}
+        if len(old) == len(self.ops) and not whole:
+            return None, {i: i for i in old}
+        new: dict = {}
         g = Graph()
         for o in old:
             op = self.ops[o]
@@ -174,12 +185,12 @@ class Graph:
             elif op == CONST:
                 k = g.const(self.attr[o], self.names[o])
             else:
-                k = g.apply(op, *[new_id[a] for a in args[o]])
+                k = g.apply(op, *[new[a] for a in args[o]])
                 g.names[k] = self.names[o]
-            new_id[o] = k
-        g.env = {name: new_id[i] for name, i in self.env.items() if i in new_id}
-        g.bindings = [(name, new_id[i]) for name, i in self.bindings if i in new_id]
-        return g, old
+            new[o] = k
+        g.env = {name: new[i] for name, i in self.env.items() if i in new}
+        g.bindings = [(name, new[i]) for name, i in self.bindings if i in new]
+        return g, new
 
     def display_names(self):
         """Per node the name to show: a name bound more than once gets a version (`h@2`)."""

@@ -3,7 +3,7 @@
 
 from ...core.errors import CgraphError, UsageError, not_inputs
 from ...core.primitives import PRIMITIVES, partials
-from ...core.tape import CONST, VAR, Graph, no_gc
+from ...core.tape import VAR, no_gc
 from .builder import Builder
 from .symbolic import SymbolicNamespace
 
@@ -135,30 +135,7 @@ def _copy(program):
 def subgraph(g, outs):
     """The nodes the nodes `outs` depend on, as a new Graph in the same order
     (with the program's inputs and names). Returns (graph, {old id: new id})."""
-    n = max(outs) + 1
-    keep = bytearray(n)
-    for o in outs:
-        keep[o] = 1
-    for i in range(n - 1, -1, -1):
-        if keep[i]:
-            for a in g.args[i]:
-                keep[a] = 1
-    new = {}
-    h = Graph()
-    for o in range(n):
-        if not keep[o]:
-            continue
-        op = g.ops[o]
-        if op == VAR:
-            k = h.var(g.attr[o])
-        elif op == CONST:
-            k = h.const(g.attr[o], g.names[o])
-        else:
-            k = h.apply(op, *[new[a] for a in g.args[o]])
-            h.names[k] = g.names[o]
-        new[o] = k
-    h.env = {name: new[i] for name, i in g.env.items() if i in new}
-    h.bindings = [(name, new[i]) for name, i in g.bindings if i in new]
+    h, new = g.subgraph(outs, whole=True)
     for name in g.inputs:  # an input the output does not read is still an input
         if name not in h.inputs:
             h.var(name)
