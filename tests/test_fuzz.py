@@ -34,6 +34,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 COUNTS = {"programs": 0, "soups": 0, "files": 0, "options": 0}
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_counts():
+    """After the module: how much the harness ran (shown with `pytest -s`)."""
+    yield
+    print("\nfuzz harness ran: %s" % COUNTS)
+
 NAMES = ["x", "y", "z", "w", "h", "_a1"]
 UNARY = ["exp", "log", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
          "sinh", "cosh", "tanh", "sigmoid", "relu", "softplus", "abs", "step", "sign"]
@@ -269,9 +276,3 @@ def test_lines_files_lose_no_line(tmp_path_factory, lines):
     records, skipped = _count_rows(r)
     nonempty = [line for line in lines if line.replace("\n", " ; ").strip()]
     assert len(records) + len(skipped) == len(nonempty), (lines, r.stdout, r.stderr)
-
-
-def test_report_counts(capsys):
-    """Printed with `pytest -s`: how much the harness ran in this session."""
-    with capsys.disabled():
-        print("\nfuzz harness ran: %s" % COUNTS)
