@@ -224,10 +224,11 @@ def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Seq
 
 class ColumnsResult(Mapping[str, "FloatArray"]):
     """The passes over columns: a read-only dict of float64 arrays, one entry per
-    row: "value", then "grad_NAME" for each reported input.
+    row: "value", then "grad_NAME" for each reported input, then with hessian=True
+    "hess_A_B" for each pair of reported inputs A <= B (in their order).
 
-    `errors` lists (row index, message) for every row whose value or a gradient is
-    not finite or that hit a domain error, with the message the scalar passes give
+    `errors` lists (row index, message) for every row whose value, a gradient or a
+    second derivative is not finite or that hit a domain error, with the message the scalar passes give
     for that row (empty with nonfinite=True); those rows hold inf or nan. `ok` is a
     boolean array, False at those rows. `dict(result)` (or `result.to_dict()`) is a
     plain dict, ready for `pl.DataFrame`, `pd.DataFrame` or a Ray numpy batch.
@@ -282,7 +283,7 @@ class ColumnsResult(Mapping[str, "FloatArray"]):
 
 
 def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = None, output: Optional[str] = None,
-            nonfinite: bool = False) -> ColumnsResult:
+            nonfinite: bool = False, hessian: bool = False) -> ColumnsResult:
     """One evaluation per row, all rows at once through numpy, as `cgraph eval --data`.
 
     `data` maps each input the program reads to an array-like of rows (a numpy
@@ -291,10 +292,12 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
     batch, a pandas or Polars DataFrame). Entries the program does not read are left
     alone (they only tell the number of rows when no input is an array).
 
-    Returns a ColumnsResult: "value" and "grad_NAME" arrays and `errors`, the rows
-    that went wrong, each re-run through the scalar passes for its message. Bad rows
-    do not raise; a missing input, a non-numeric column or columns of different
-    lengths do (CgraphError, status 1), as do the usage errors of `evaluate`.
+    Returns a ColumnsResult: "value" and "grad_NAME" arrays (with `hessian`, also
+    "hess_A_B" for each pair A <= B of the reported inputs: the second derivatives,
+    from one symbolic graph run over the columns), and `errors`, the rows that went
+    wrong, each re-run through the scalar passes for its message. Bad rows do not
+    raise; a missing input, a non-numeric column or columns of different lengths do
+    (CgraphError, status 1), as do the usage errors of `evaluate`.
     """
     import numpy as np
 
@@ -331,8 +334,19 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
     arrays: Dict[str, Any] = {"value": np.empty(size)}
     for name in names:
         arrays["grad_" + name] = np.empty(size) if name in g.inputs else np.zeros(size)
+    h: Any = None
+    outs: List[int] = []
+    fields: List[str] = []
+    if hessian:
+        from .features.derive import hessian_graph
+        from .features.rows import hessian_fields
+        fields = hessian_fields(names)
+        h, outs = hessian_graph(prog, names)
+        for f in fields:
+            arrays[f] = np.zeros(size)
     errors: List[Tuple[int, str]] = []
-    step = max(256, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(1, len(g.ops))))
+    cells = len(g.ops) + (len(h.ops) if h is not None else 0)
+    step = max(256, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(1, cells)))
     for lo in range(0, size, step):
         hi = min(size, lo + step)
         part = {k: (v[lo:hi] if not isinstance(v, float) else v) for k, v in cols.items()}
@@ -342,10 +356,15 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
             if name in g.inputs:
                 gr = grads[g.inputs[name]]
                 arrays["grad_" + name][lo:hi] = 0.0 if gr is None else gr
+        mask = batch.bad_rows(np, values, grads)
+        if h is not None:
+            for f, x in zip(fields, batch.values(h, part, hi - lo, outs)):
+                arrays[f][lo:hi] = x
+                mask |= ~np.isfinite(x)
         if not nonfinite:
-            for j in np.flatnonzero(batch.bad_rows(np, values, grads)).tolist():
+            for j in np.flatnonzero(mask).tolist():
                 row = {k: float(v if isinstance(v, float) else v[j]) for k, v in part.items()}
-                errors.append((lo + j, _row_error(prog, row)))
+                errors.append((lo + j, _row_error(prog, row, names if hessian else None)))
     return ColumnsResult(arrays, errors, size, names, warnings)
 
 
@@ -359,14 +378,19 @@ def _rows_of(data: Mapping[str, Any]) -> int:
     return 1
 
 
-def _row_error(prog: Program, row: Dict[str, float]) -> str:
-    """The message the scalar passes give for one row (they name the node and the values)."""
+def _row_error(prog: Program, row: Dict[str, float], hessian: Optional[List[str]] = None) -> str:
+    """The message the scalar passes give for one row (they name the node and the
+    values); with `hessian` (the reported inputs), those of the second derivatives too."""
     from .core import passes
     try:
         passes.evaluate(prog, row)
+        if hessian is not None:
+            from .features.derive import hessian as second
+            second(prog, row, hessian)
     except CgraphError as e:
         return e.message
-    return "a value or gradient is not finite (nonfinite=True lets inf and nan through)"
+    what = "a value, gradient or second derivative" if hessian is not None else "a value or gradient"
+    return "%s is not finite (nonfinite=True lets inf and nan through)" % what
 
 
 parse_program = parse  # the name of 0.1, kept

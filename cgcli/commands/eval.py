@@ -34,7 +34,8 @@ Examples:
 @click.option("--skip-bad-rows", is_flag=True,
               help="Report a bad row or line on stderr and go on (the exit status is still 1).")
 @click.option("--hessian", is_flag=True,
-              help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian).")
+              help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian; "
+                   "with --data: hess_A_B fields, A <= B; not with --lines).")
 def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, hessian):
     """Forward and backward passes: every node's value and gradient.
 
@@ -43,9 +44,9 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     evaluated once per row of a data file; with --lines, once per line of FILE.
     """
     if data is not None or lines:
-        if hessian:
-            raise UsageError("--hessian goes with one evaluation, not with --data or --lines")
-        return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows)
+        if hessian and lines:
+            raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
+        return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian)
     if fmt in ("csv", "jsonl"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
@@ -61,7 +62,7 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
 
 
-def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows):
+def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -84,6 +85,6 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
         stream = rows.stream_rows(prog, open_rows(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
-                                  on_bad, warn)
+                                  on_bad, warn, hessian)
     write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
     stream.finish()

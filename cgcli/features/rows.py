@@ -23,10 +23,10 @@ MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat fr
 
 class Records:
     """A chunk's output: the rows' own columns, their line numbers, the value and
-    the gradients (numpy arrays), and `keep`, the indices of the rows to write
-    (None: all of them)."""
+    the gradients and, with --hessian, the second derivatives (numpy arrays, in the
+    order of Stream.hess), and `keep`, the indices of the rows to write (None: all of them)."""
 
-    def __init__(self, names, text, numeric, objs, lines, value, grads, keep=None):
+    def __init__(self, names, text, numeric, objs, lines, value, grads, keep=None, hess=()):
         self.names = names  # the rows' own column names
         self.text = text  # per own column, the cells as text
         self.numeric = numeric  # own column name -> float array, for the columns read as numbers
@@ -35,6 +35,7 @@ class Records:
         self.value = value
         self.grads = grads
         self.keep = keep
+        self.hess = hess
 
     def __len__(self):
         return len(self.lines) if self.keep is None else len(self.keep)
@@ -44,14 +45,15 @@ class Records:
 
 class Stream:
     """An `eval --data` or `--lines` run: `head` (the rows' own columns), `names`
-    (the inputs whose gradients each record reports), and the Records as they are
-    made (iterate). With skip_bad, bad rows go to `on_bad` and are counted;
-    `finish()` then raises the error that says how many were skipped."""
+    (the inputs whose gradients each record reports), `hess` (the hess_A_B fields
+    each record adds, with --hessian), and the Records as they are made (iterate).
+    With skip_bad, bad rows go to `on_bad` and are counted; `finish()` then raises the error that says how many were skipped."""
 
-    def __init__(self, what, head, names, make_records, on_bad=None):
+    def __init__(self, what, head, names, make_records, on_bad=None, hess=()):
         self.what = what  # "row" or "line"
         self.head = head
         self.names = names
+        self.hess = list(hess)
         self.skipped = 0
         self.total = 0
         self._on_bad = on_bad
@@ -74,13 +76,15 @@ class Stream:
 
 
 def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                on_warnings=None):
+                on_warnings=None, hessian=False):
     """`eval --data`: a Stream of the program evaluated on each row of `rows`.
     Bindings and columns the program never reads go to `on_warnings` first (the
-    columns pass through), before the rows are checked against the program."""
+    columns pass through), before the rows are checked against the program.
+    With `hessian`, each record adds hess_A_B for each pair of reported inputs A <= B
+    (in their order): the second derivatives, from one graph built before the rows."""
     g, _ = program.cone()
     names, warnings = check_bindings(program, g, bindings, wrt)
-    _check_clash(rows, names)
+    _check_clash(rows, names, hessian)
     unread = [c for c in rows.columns if c not in program.graph.inputs]
     if unread:
         one = len(unread) == 1
@@ -89,7 +93,8 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     if on_warnings is not None:
         on_warnings(warnings)
     return Stream("row", rows.columns, names, lambda bad: evaluate_rows(
-        program, rows, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian), on_bad,
+        hessian_fields(names) if hessian else ())
 
 
 def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
@@ -99,9 +104,12 @@ def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fals
         lines, name, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
 
 
-def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
+def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
+                  hessian=False):
     """Check the columns against the program, then return an iterator of Records,
-    one per chunk of rows. `bindings` (NAME=VALUE) hold for every row."""
+    one per chunk of rows. `bindings` (NAME=VALUE) hold for every row. With
+    `hessian`, the second-derivative graph is built here, once, and each chunk's
+    Records carry its values (Records.hess)."""
     g, _ = program.cone()
     columns = rows.columns
     both = [c for c in columns if c in bindings]
@@ -109,26 +117,45 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
         raise UsageError("%s %s both bound on the command line and a column of %s" % (
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
     wrt, _ = check_bindings(program, g, bindings, wrt)
-    _check_clash(rows, wrt)
+    _check_clash(rows, wrt, hessian)
     missing = [n for n in read_inputs(program) if n not in bindings and n not in columns]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
-    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad)
+    second = None
+    if hessian:
+        from .derive import hessian_graph
+        second = hessian_graph(program, wrt)
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second)
 
 
-def _check_clash(rows, wrt):
-    """A column named value or grad_NAME (NAME reported) would be a record's field twice: a usage error."""
-    clash = [c for c in rows.columns if c in computed_fields(wrt)]
+def _check_clash(rows, wrt, hessian=False):
+    """A column named value, grad_NAME or (with hessian) hess_A_B (NAME, A, B reported)
+    would be a record's field twice: a usage error."""
+    fields = computed_fields(wrt, hessian)
+    clash = [c for c in rows.columns if c in fields]
     if clash:
         raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
                          hint="rename the column, say to %s_in, in the file and in the program if it reads it"
                          % clash[0])
 
 
-def computed_fields(wrt):
-    """The names a record adds after the row's own columns: value, grad_NAME."""
-    return {"value"} | {"grad_%s" % w for w in wrt}
+def computed_fields(wrt, hessian=False):
+    """The names a record adds after the row's own columns: value, grad_NAME, and
+    with hessian hess_A_B."""
+    return {"value"} | {"grad_%s" % w for w in wrt} | (set(hessian_fields(wrt)) if hessian else set())
+
+
+def hessian_fields(wrt):
+    """hess_A_B for each pair A <= B of the reported inputs, in their order (the upper
+    triangle). Two pairs with one name (inputs a_b, c and a, b_c: hess_a_b_c) are a usage error."""
+    from .derive import hessian_pairs
+    fields = ["hess_%s_%s" % p for p in hessian_pairs(list(wrt))]
+    twice = [f for k, f in enumerate(fields) if f in fields[:k]]
+    if twice:
+        raise UsageError("--hessian: two second derivatives would both be the field %s" % twice[0],
+                         hint="rename an input so that no hess_A_B name is made twice")
+    return fields
 
 
 def _clashes(chunk, columns, reserved, name, errors):
@@ -143,14 +170,16 @@ def _clashes(chunk, columns, reserved, name, errors):
                     name, chunk.lines[j], hit[0])
 
 
-def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None):
     import numpy as np
 
     from ..core import columns as batch
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
-    size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, len(g.ops))))
-    reserved = computed_fields(wrt)
+    h, outs = second if second is not None else (None, [])
+    cells = len(g.ops) + (len(h.ops) if h is not None else 0)
+    size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
+    reserved = computed_fields(wrt, second is not None)
     for chunk in rows.chunks(size):
         n = len(chunk.lines)
         if n == 0:
@@ -167,16 +196,22 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
         cols = dict(bindings)
         cols.update(numeric)
         values, grads = batch.run(g, cols, n)
+        hess = []
+        if second is not None:
+            hess = [np.zeros(n) for _ in outs] if h is None else batch.values(h, cols, n, outs)
         if not nonfinite:
-            bad = np.flatnonzero(batch.bad_rows(np, values, grads))
-            for j in bad.tolist():
+            mask = batch.bad_rows(np, values, grads)
+            for x in hess:
+                mask |= ~np.isfinite(x)
+            for j in np.flatnonzero(mask).tolist():
                 if j not in errors:
                     errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
-                        program, bindings, {c: float(numeric[c][j]) for c in read}))
+                        program, bindings, {c: float(numeric[c][j]) for c in read},
+                        wrt if second is not None else None))
         keep = _keep(errors, n, skip_bad, on_bad)
         inputs = g.inputs
         yield Records(columns, text, numeric, chunk.objs, chunk.lines, values[-1],
-                      [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], keep)
+                      [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], keep, hess)
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
 
@@ -227,15 +262,20 @@ def json_text(v):
         return json.dumps(finite_json(v))
 
 
-def _row_error(program, bindings, row):
-    """The message the scalar passes give for one row (they name the node)."""
+def _row_error(program, bindings, row, hessian=None):
+    """The message the scalar passes give for one row (they name the node); with
+    `hessian` (the reported inputs), those of the second derivatives too."""
     b = dict(bindings)
     b.update(row)
     try:
         evaluate(program, b)
+        if hessian is not None:
+            from .derive import hessian as second
+            second(program, b, hessian)
     except CgraphError as e:
         return e.message
-    return CgraphError("a value or gradient is not finite", hint=NONFINITE).message
+    what = "a value, gradient or second derivative" if hessian is not None else "a value or gradient"
+    return CgraphError("%s is not finite" % what, hint=NONFINITE).message
 
 
 def evaluate_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,

@@ -12,7 +12,7 @@ _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?").ful
 def write_stream(stream, fmt_, out, precision=6):
     """Every record of a rows.Stream, flushed chunk by chunk so that a pipe sees them early."""
     writer = record_writer(fmt_, out, precision)
-    writer.start(stream.head, stream.names)
+    writer.start(stream.head, stream.names, stream.hess)
     for rec in stream:
         writer.write(rec)
         out.flush()
@@ -49,8 +49,8 @@ class CsvRecords:
         self.d = delimiter
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
 
-    def start(self, names, wrt):
-        self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt])
+    def start(self, names, wrt, hess=()):
+        self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess))
 
     def write(self, rec):
         keep = rec.keep
@@ -61,6 +61,7 @@ class CsvRecords:
                          for s in ("\x00".join(c) for c in cols))
         cols.append(_reprs(_pick(rec.value, keep)))
         cols.extend(_reprs(_pick(gr, keep)) for gr in rec.grads)
+        cols.extend(_reprs(_pick(h, keep)) for h in rec.hess)
         if not cols[-1]:
             return
         if plain_text:
@@ -95,8 +96,8 @@ class JsonlRecords:
     def __init__(self, out):
         self.out = out
 
-    def start(self, names, wrt):
-        self.keys = ["value"] + ["grad_%s" % w for w in wrt]
+    def start(self, names, wrt, hess=()):
+        self.keys = ["value"] + ["grad_%s" % w for w in wrt] + list(hess)
 
     def write(self, rec):
         import json
@@ -114,7 +115,7 @@ class JsonlRecords:
                 else:
                     strs = list(map(json.dumps, col))
                 parts.append(list(map((json.dumps(name) + ": ").__add__, strs)))
-        for key, arr in zip(self.keys, [rec.value] + list(rec.grads)):
+        for key, arr in zip(self.keys, [rec.value] + list(rec.grads) + list(rec.hess)):
             parts.append(list(map(('"%s": ' % key).__add__, _json_numbers(_pick(arr, keep)))))
         rows = list(map(", ".join, zip(*parts)))
         if rows:
@@ -129,8 +130,8 @@ class TableRecords:
         self.precision = precision
         self.first = True
 
-    def start(self, names, wrt):
-        self.header = list(names) + ["value"] + ["grad_%s" % w for w in wrt]
+    def start(self, names, wrt, hess=()):
+        self.header = list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess)
         self.con = console(self.out)
 
     def write(self, rec):
@@ -149,6 +150,7 @@ class TableRecords:
         cols = [[printable(s) for s in _pick(c, keep)] for c in rec.text]
         cols.append([num(x, self.precision) for x in _pick(rec.value, keep).tolist()])
         cols.extend([num(x, self.precision) for x in _pick(gr, keep).tolist()] for gr in rec.grads)
+        cols.extend([num(x, self.precision) for x in _pick(h, keep).tolist()] for h in rec.hess)
         rows = list(zip(*cols))
         fit_table(self.con, t, rows, set(range(nt, len(self.header))), self.header)
         for row in rows:

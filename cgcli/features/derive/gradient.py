@@ -175,3 +175,23 @@ def hessian(program, bindings, names, nonfinite=False):
     except CgraphError as e:
         raise CgraphError("second derivatives: %s" % e.message, e.status) from None
     return {a: {c: v[new[node]] for c, node in row.items()} for a, row in rows.items()}
+
+
+def hessian_pairs(names):
+    """[(a, b)] for a <= b in the order of `names`: the Hessian's upper triangle, diagonal included."""
+    return [(a, c) for k, a in enumerate(names) for c in names[k:]]
+
+
+def hessian_graph(program, names):
+    """(graph, [node id]): the second derivatives d2 out/da db for each pair of
+    hessian_pairs(names), built once as nodes of a new graph (the caller's is left
+    alone) to be run by a forward pass, over scalars or over columns. The graph holds
+    only the nodes they depend on, so its inputs are ones the output reads. With no
+    pairs, (None, [])."""
+    program = _copy(program)
+    rows = hessian_nodes(program, names)
+    outs = [rows[a][c] for a, c in hessian_pairs(names)]
+    if not outs:
+        return None, []
+    h, new = program.graph.subgraph(outs, whole=True)
+    return h, [new[o] for o in outs]
