@@ -74,10 +74,11 @@ class Stream:
 
 
 def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                on_warnings=None):
+                on_warnings=None, jobs=1):
     """`eval --data`: a Stream of the program evaluated on each row of `rows`.
     Bindings and columns the program never reads go to `on_warnings` first (the
-    columns pass through), before the rows are checked against the program."""
+    columns pass through), before the rows are checked against the program.
+    `jobs`: worker processes for the column passes (parallel.results)."""
     g, _ = program.cone()
     names, warnings = check_bindings(program, g, bindings, wrt)
     _check_clash(rows, names)
@@ -89,7 +90,7 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     if on_warnings is not None:
         on_warnings(warnings)
     return Stream("row", rows.columns, names, lambda bad: evaluate_rows(
-        program, rows, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad, jobs), on_bad)
 
 
 def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
@@ -99,7 +100,7 @@ def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fals
         lines, name, bindings, wrt, nonfinite, skip_bad, bad), on_bad)
 
 
-def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
+def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None, jobs=1):
     """Check the columns against the program, then return an iterator of Records,
     one per chunk of rows. `bindings` (NAME=VALUE) hold for every row."""
     g, _ = program.cone()
@@ -114,7 +115,7 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
-    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad)
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, jobs)
 
 
 def _check_clash(rows, wrt):
@@ -143,40 +144,41 @@ def _clashes(chunk, columns, reserved, name, errors):
                     name, chunk.lines[j], hit[0])
 
 
-def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad):
-    import numpy as np
-
-    from ..core import columns as batch
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, jobs=1):
+    from . import parallel
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, len(g.ops))))
     reserved = computed_fields(wrt)
-    for chunk in rows.chunks(size):
-        n = len(chunk.lines)
-        if n == 0:
-            continue
+
+    def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
+        import numpy as np
+        for chunk in rows.chunks(size):
+            n = len(chunk.lines)
+            if n == 0:
+                continue
+            errors = chunk.errors
+            if chunk.objs is not None:
+                _clashes(chunk, columns, reserved, rows.name, errors)
+                text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
+                raw = {c: [o.get(c) for o in chunk.objs] for c in read}
+            else:
+                text = chunk.text
+                raw = {c: text[columns.index(c)] for c in read}
+            numeric = {c: _numbers(np, chunk, c, raw[c], rows.name, errors) for c in read}
+            cols = dict(bindings)
+            cols.update(numeric)
+            yield (chunk, text, numeric), cols, n
+
+    # the passes run here or, with --jobs, on workers; the results come back in input order
+    for (chunk, text, numeric), (value, grads, bad) in parallel.results(g, wrt, nonfinite, chunks(), jobs):
         errors = chunk.errors
-        if chunk.objs is not None:
-            _clashes(chunk, columns, reserved, rows.name, errors)
-            text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
-            raw = {c: [o.get(c) for o in chunk.objs] for c in read}
-        else:
-            text = chunk.text
-            raw = {c: text[columns.index(c)] for c in read}
-        numeric = {c: _numbers(np, chunk, c, raw[c], rows.name, errors) for c in read}
-        cols = dict(bindings)
-        cols.update(numeric)
-        values, grads = batch.run(g, cols, n)
-        if not nonfinite:
-            bad = np.flatnonzero(batch.bad_rows(np, values, grads))
-            for j in bad.tolist():
-                if j not in errors:
-                    errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
-                        program, bindings, {c: float(numeric[c][j]) for c in read}))
-        keep = _keep(errors, n, skip_bad, on_bad)
-        inputs = g.inputs
-        yield Records(columns, text, numeric, chunk.objs, chunk.lines, values[-1],
-                      [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], keep)
+        for j in bad:
+            if j not in errors:
+                errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
+                    program, bindings, {c: float(numeric[c][j]) for c in read}))
+        keep = _keep(errors, len(chunk.lines), skip_bad, on_bad)
+        yield Records(columns, text, numeric, chunk.objs, chunk.lines, value, grads, keep)
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
 
