@@ -33,20 +33,30 @@ Examples:
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
               help="Report a bad row or line on stderr and go on (the exit status is still 1).")
+@click.option("--jobs", type=int, metavar="N",
+              help="--data: evaluate chunks of rows on N worker processes, output in input order "
+                   "(default and 0: the cores there are, once a file passes 200,000 rows; 1: no workers).")
 @click.option("--hessian", is_flag=True,
               help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian; "
                    "with --data: hess_A_B fields, A <= B; not with --lines).")
-def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, hessian):
+def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, jobs,
+            hessian):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
     newlines or ";". Bind every input as NAME=VALUE. With --data, the program is
     evaluated once per row of a data file; with --lines, once per line of FILE.
     """
+    if jobs is not None:
+        if jobs < 0:
+            raise UsageError("--jobs %d: the number of worker processes is 0 (auto) or more" % jobs)
+        if data is None:
+            raise UsageError("--jobs goes with --data")
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
-        return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian)
+        return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
+                        jobs)
     if fmt in ("csv", "jsonl"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
@@ -62,7 +72,8 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
 
 
-def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False):
+def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
+             jobs=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -85,6 +96,6 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
         stream = rows.stream_rows(prog, open_rows(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
-                                  on_bad, warn, hessian)
+                                  on_bad, warn, hessian, jobs)
     write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
     stream.finish()

@@ -76,12 +76,13 @@ class Stream:
 
 
 def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                on_warnings=None, hessian=False):
+                on_warnings=None, hessian=False, jobs=1):
     """`eval --data`: a Stream of the program evaluated on each row of `rows`.
     Bindings and columns the program never reads go to `on_warnings` first (the
     columns pass through), before the rows are checked against the program.
     With `hessian`, each record adds hess_A_B for each pair of reported inputs A <= B
-    (in their order): the second derivatives, from one graph built before the rows."""
+    (in their order): the second derivatives, from one graph built before the rows.
+    `jobs`: worker processes for the column passes (parallel.results)."""
     g, _ = program.cone()
     names, warnings = check_bindings(program, g, bindings, wrt)
     _check_clash(rows, names, hessian)
@@ -93,7 +94,7 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     if on_warnings is not None:
         on_warnings(warnings)
     return Stream("row", rows.columns, names, lambda bad: evaluate_rows(
-        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian), on_bad,
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian, jobs), on_bad,
         hessian_fields(names) if hessian else ())
 
 
@@ -105,7 +106,7 @@ def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fals
 
 
 def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                  hessian=False):
+                  hessian=False, jobs=1):
     """Check the columns against the program, then return an iterator of Records,
     one per chunk of rows. `bindings` (NAME=VALUE) hold for every row. With
     `hessian`, the second-derivative graph is built here, once, and each chunk's
@@ -126,7 +127,7 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
     if hessian:
         from .derive import hessian_graph
         second = hessian_graph(program, wrt)
-    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second)
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second, jobs)
 
 
 def _check_clash(rows, wrt, hessian=False):
@@ -170,48 +171,56 @@ def _clashes(chunk, columns, reserved, name, errors):
                     name, chunk.lines[j], hit[0])
 
 
-def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None):
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None, jobs=1):
     import numpy as np
 
     from ..core import columns as batch
+    from . import parallel
     columns = rows.columns
     read = [c for c in columns if c in g.inputs]
     h, outs = second if second is not None else (None, [])
     cells = len(g.ops) + (len(h.ops) if h is not None else 0)
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
     reserved = computed_fields(wrt, second is not None)
-    for chunk in rows.chunks(size):
+
+    def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
+        for chunk in rows.chunks(size):
+            n = len(chunk.lines)
+            if n == 0:
+                continue
+            errors = chunk.errors
+            if chunk.objs is not None:
+                _clashes(chunk, columns, reserved, rows.name, errors)
+                text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
+                raw = {c: [o.get(c) for o in chunk.objs] for c in read}
+            else:
+                text = chunk.text
+                raw = {c: text[columns.index(c)] for c in read}
+            numeric = {c: _numbers(np, chunk, c, raw[c], rows.name, errors) for c in read}
+            cols = dict(bindings)
+            cols.update(numeric)
+            yield (chunk, text, numeric, cols), cols, n
+
+    # the first-order passes run here or, with --jobs, on workers; the results come back in
+    # input order; the second derivatives (--hessian) run here
+    for (chunk, text, numeric, cols), (value, grads, bad) in parallel.results(g, wrt, nonfinite, chunks(), jobs):
         n = len(chunk.lines)
-        if n == 0:
-            continue
         errors = chunk.errors
-        if chunk.objs is not None:
-            _clashes(chunk, columns, reserved, rows.name, errors)
-            text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
-            raw = {c: [o.get(c) for o in chunk.objs] for c in read}
-        else:
-            text = chunk.text
-            raw = {c: text[columns.index(c)] for c in read}
-        numeric = {c: _numbers(np, chunk, c, raw[c], rows.name, errors) for c in read}
-        cols = dict(bindings)
-        cols.update(numeric)
-        values, grads = batch.run(g, cols, n)
         hess = []
         if second is not None:
             hess = [np.zeros(n) for _ in outs] if h is None else batch.values(h, cols, n, outs)
-        if not nonfinite:
-            mask = batch.bad_rows(np, values, grads)
-            for x in hess:
-                mask |= ~np.isfinite(x)
-            for j in np.flatnonzero(mask).tolist():
-                if j not in errors:
-                    errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
-                        program, bindings, {c: float(numeric[c][j]) for c in read},
-                        wrt if second is not None else None))
+            if not nonfinite:
+                mask = np.zeros(n, dtype=bool)
+                for x in hess:
+                    mask |= ~np.isfinite(x)
+                bad = sorted(set(bad) | set(np.flatnonzero(mask).tolist()))
+        for j in bad:
+            if j not in errors:
+                errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
+                    program, bindings, {c: float(numeric[c][j]) for c in read},
+                    wrt if second is not None else None))
         keep = _keep(errors, n, skip_bad, on_bad)
-        inputs = g.inputs
-        yield Records(columns, text, numeric, chunk.objs, chunk.lines, values[-1],
-                      [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], keep, hess)
+        yield Records(columns, text, numeric, chunk.objs, chunk.lines, value, grads, keep, hess)
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
 
