@@ -133,6 +133,7 @@ def test_auto_starts_the_pool_past_the_threshold(cg, files, monkeypatch):
     monkeypatch.setattr(parallel, "_pooled", spy)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     monkeypatch.setattr(parallel, "AUTO_ROWS", 500)
+    monkeypatch.setattr(parallel, "AUTO_NODES", 1)
     one = cg("eval", PROGRAM, "--data", str(files / "rows.csv"), "--skip-bad-rows", "--jobs", "1")
     auto = cg("eval", PROGRAM, "--data", str(files / "rows.csv"), "--skip-bad-rows", "--jobs", "0")
     assert started == [1]
@@ -195,3 +196,14 @@ def test_jobs_with_hessian_columns_give_the_bytes_of_one_job(cg, files):
     x, y = 1.0, 0.0  # the first row: hess_x_x = 2y - 1/x^2, hess_x_y = 2x, hess_y_y = 0
     assert lines[1].split(",")[-3:] == ["%r" % (2 * y - 1 / x ** 2), "%r" % (2 * x), "0.0"]
     assert len(lines) == 5001
+
+
+def test_auto_starts_no_pool_for_a_small_program(cg, files, monkeypatch):
+    """Past the row threshold but below AUTO_NODES nodes, the workers would not help: none start."""
+    def no_pool(*a, **k):
+        raise AssertionError("a pool was started")
+    monkeypatch.setattr(parallel, "_pooled", no_pool)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "AUTO_ROWS", 500)
+    r = cg("eval", "(x+y)*z", "--data", str(files / "good.csv"))
+    assert r.status == 0 and len(r.out.splitlines()) == 5001

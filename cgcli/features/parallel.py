@@ -19,6 +19,9 @@ import signal
 import sys
 
 AUTO_ROWS = 200_000  # auto (--jobs 0 or none): a pool only once this many rows have been run in-process
+# ... and only for a program this large: below it reading and writing, which stay in the
+# parent, take most of the time, and workers cost memory and pickling for nothing
+AUTO_NODES = 64
 
 
 class Tape:
@@ -51,7 +54,7 @@ def results(g, wrt, nonfinite, items, jobs=1):
     """(meta, compute(...)) for each (meta, cols, n) of `items`, in order. `jobs`:
     1 runs here; N > 1 on N workers; None or 0 on the cores there are, once
     AUTO_ROWS rows have been run here (a small file pays for no pool)."""
-    workers = cores() if not jobs else jobs
+    workers = (cores() if len(g.ops) >= AUTO_NODES else 1) if not jobs else jobs
     threshold = AUTO_ROWS if not jobs else 0
     it = iter(items)
     if workers > 1 and not threshold:
