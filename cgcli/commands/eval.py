@@ -20,15 +20,21 @@ Examples:
   cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
   cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
 @program_options
-@format_option(["table", "tree", "plain", "json", "csv", "jsonl"], "table", None,
-               help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise).")
+@format_option(["table", "tree", "plain", "json", "csv", "jsonl", "parquet", "arrow"], "table", None,
+               help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise; "
+                    "with -o FILE, by its extension). parquet and arrow only with -o FILE.")
 @precision_option(help="Significant digits in table and tree (the other formats are exact).")
 @click.option("--summary", is_flag=True,
               help="Only the output's value and the inputs' gradients (JSON: empty nodes).")
 @click.option("--data", "data", metavar="ROWS",
-              help='Evaluate once per row of ROWS, a CSV file with a header or JSON Lines ("-": stdin).')
-@click.option("--data-format", type=click.Choice(["csv", "jsonl"]),
-              help="The format of ROWS (default: by its extension, else by its first line).")
+              help='Evaluate once per row of ROWS: a CSV file with a header, JSON Lines ("-": stdin), '
+                   'Parquet (a file, a directory, a glob) or Arrow IPC.')
+@click.option("--data-format", type=click.Choice(["csv", "jsonl", "parquet", "arrow"]),
+              help="The format of ROWS (default: by its extension, else by its first line; "
+                   "a directory or a glob: Parquet files).")
+@click.option("-o", "--out", "out", metavar="FILE",
+              help="--data/--lines: write the records to FILE, in the format its extension names "
+                   "(.csv .tsv .jsonl .ndjson .parquet .arrow .feather .ipc); written whole or not at all.")
 @click.option("--lines", is_flag=True,
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
@@ -39,7 +45,7 @@ Examples:
 @click.option("--hessian", is_flag=True,
               help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian; "
                    "with --data: hess_A_B fields, A <= B; not with --lines).")
-def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, jobs,
+def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, lines, skip_bad_rows, jobs,
             hessian):
     """Forward and backward passes: every node's value and gradient.
 
@@ -56,8 +62,10 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
         return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
-                        jobs)
-    if fmt in ("csv", "jsonl"):
+                        jobs, out)
+    if out is not None:
+        raise UsageError("-o FILE goes with --data or --lines")
+    if fmt in ("csv", "jsonl", "parquet", "arrow"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
     from ..core.passes import evaluate
@@ -73,7 +81,7 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
 
 
 def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
-             jobs=None):
+             jobs=None, out=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -82,6 +90,8 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
     if fmt in ("json", "tree"):
         raise UsageError("--format %s shows one evaluation; with --data or --lines use csv, jsonl, plain or table"
                          % fmt)
+
+    fmt = _out_format(fmt, out)
 
     def on_bad(message):
         stderr("error: %s (skipped)" % message)
@@ -95,7 +105,57 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         prog, bindings = source.load()
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
-        stream = rows.stream_rows(prog, open_rows(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
+        stream = rows.stream_rows(prog, _open_data(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
                                   on_bad, warn, hessian, jobs)
-    write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
+    if out is not None and out != "-":
+        _write_file(stream, fmt, out, precision)
+    else:
+        write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
     stream.finish()
+
+
+def _out_format(fmt, out):
+    """The records' format: --format, else -o FILE's extension. A binary format
+    (parquet, arrow) only to a file: not to a terminal or a pipe."""
+    to_file = out is not None and out != "-"
+    if to_file and fmt is None:
+        from ..features.columnar import out_format
+        fmt = out_format(out)
+        if fmt is None:
+            raise UsageError("-o %s: the extension names no format (.csv .tsv .jsonl .ndjson .parquet .arrow "
+                             ".feather .ipc); or give --format" % out)
+    if fmt in ("parquet", "arrow") and not to_file:
+        raise UsageError("--format %s is binary: it is not written to %s; use -o FILE" % (
+            fmt, "a terminal" if sys.stdout.isatty() else "standard output"))
+    if to_file and fmt == "table":
+        raise UsageError("--format table is for a terminal; -o FILE takes csv, plain, jsonl, parquet or arrow")
+    return fmt
+
+
+def _open_data(data, data_format):
+    """--data ROWS: Parquet or Arrow IPC (features/columnar.py), else CSV or JSON Lines."""
+    from ..features.columnar import binary_format, open_columnar
+    binary = binary_format(data, data_format)
+    if binary is not None:
+        return open_columnar(data, binary)
+    return open_rows(data, data_format)
+
+
+def _write_file(stream, fmt, out, precision):
+    """-o FILE: the records written to a temporary file renamed over FILE once whole."""
+    from ..features import columnar
+    if fmt in ("parquet", "arrow"):
+        columnar.write_binary(stream, out, fmt)
+        return
+    from ..features.outfiles import AtomicFile
+    from ..present.records import write_stream
+    f = AtomicFile(out, "-o")
+    try:
+        write_stream(stream, fmt, f.fh, precision)
+    except OSError as e:
+        f.discard()
+        raise f._error(e) from None
+    except BaseException:
+        f.discard()
+        raise
+    f.commit()

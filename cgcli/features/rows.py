@@ -36,6 +36,7 @@ class Records:
         self.grads = grads
         self.keep = keep
         self.hess = hess
+        self.frame = None  # Parquet/Arrow input: the chunk's typed rows (a Polars DataFrame)
 
     def __len__(self):
         return len(self.lines) if self.keep is None else len(self.keep)
@@ -182,6 +183,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     cells = len(g.ops) + (len(h.ops) if h is not None else 0)
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
     reserved = computed_fields(wrt, second is not None)
+    unit = getattr(rows, "unit", "line")  # what a bad row's message names: a line, or a row index
 
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
         for chunk in rows.chunks(size):
@@ -189,6 +191,13 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
             if n == 0:
                 continue
             errors = chunk.errors
+            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns
+                text = chunk.text
+                numeric = {c: chunk.floats(np, c, errors) for c in read}
+                cols = dict(bindings)
+                cols.update(numeric)
+                yield (chunk, text, numeric, cols), cols, n
+                continue
             if chunk.objs is not None:
                 _clashes(chunk, columns, reserved, rows.name, errors)
                 text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
@@ -216,11 +225,15 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
                 bad = sorted(set(bad) | set(np.flatnonzero(mask).tolist()))
         for j in bad:
             if j not in errors:
-                errors[j] = "%s line %d: %s" % (rows.name, chunk.lines[j], _row_error(
+                errors[j] = "%s %s %d: %s" % (rows.name, unit, chunk.lines[j], _row_error(
                     program, bindings, {c: float(numeric[c][j]) for c in read},
                     wrt if second is not None else None))
         keep = _keep(errors, n, skip_bad, on_bad)
-        yield Records(columns, text, numeric, chunk.objs, chunk.lines, value, grads, keep, hess)
+        typed = getattr(chunk, "typed", None)  # a binary input's numeric columns, read or not
+        rec = Records(columns, text, {**typed, **numeric} if typed else numeric, chunk.objs, chunk.lines, value,
+                      grads, keep, hess)
+        rec.frame = getattr(chunk, "frame", None)  # the typed rows (columnar.py), for a binary output
+        yield rec
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
 

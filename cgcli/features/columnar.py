@@ -1,0 +1,250 @@
+"""Parquet and Arrow IPC (Feather) rows in, and records out, with Polars.
+
+Polars is imported here only, inside the functions: the data path pays for it,
+start-up does not. `open_columnar` gives a source like readers.py's (`columns`,
+`name`, `chunks(size)`), a chunk at a time sliced from a
+lazy scan (Parquet, Arrow IPC), so memory stays flat. Rows are named by their
+0-based row index (`d.parquet row 3: ...`), not a line. `write_binary` writes a
+rows.Stream's records to a Parquet or Arrow IPC file: chunks are spilled to part
+files beside the target, which one streaming sink joins into a temporary file,
+renamed over the target at the end (a failed run leaves no half-written file).
+"""
+
+import glob
+import os
+import shutil
+import tempfile
+
+from ..core.errors import CgraphError, UsageError
+
+BINARY = ("parquet", "arrow")
+_EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
+PART_ROWS = 65536  # rows gathered before a part file is written
+
+
+def binary_format(path, fmt=None):
+    """'parquet' or 'arrow' when `path` is read with Polars (by --data-format, else by
+    its extension; a directory is Parquet files), else None."""
+    if fmt is not None:
+        return fmt if fmt in BINARY else None
+    if path is None or path == "-":
+        return None
+    ext = os.path.splitext(path.rstrip("/" + os.sep))[1].lower()
+    if ext in _EXT:
+        return _EXT[ext]
+    if os.path.isdir(path):
+        return "parquet"
+    return None
+
+
+def out_format(path):
+    """The records format an -o FILE's extension names, or None."""
+    return OUT_EXT.get(os.path.splitext(path)[1].lower())
+
+
+def _paths(path, fmt):
+    """The files of a dataset: a file, a directory's *.parquet files, or a glob's matches (sorted)."""
+    if path == "-":
+        raise UsageError("--data -: %s rows are read from a file, not standard input" % fmt)
+    if os.path.isdir(path):
+        if fmt != "parquet":
+            raise UsageError("--data %s: a directory is read as Parquet files (use --data-format parquet)" % path)
+        files = sorted(glob.glob(os.path.join(glob.escape(path), "*.parquet")))
+        if not files:
+            raise CgraphError("%s: no .parquet files in the directory" % path)
+        return files
+    if glob.has_magic(path) and not os.path.exists(path):
+        files = sorted(p for p in glob.glob(path) if os.path.isfile(p))
+        if not files:
+            raise CgraphError("%s: no file matches" % path)
+        return files
+    if not os.path.isfile(path):
+        raise CgraphError("cannot read %s: no such file" % path)
+    return [path]
+
+
+def _polars_error(name, e):
+    why = str(e).strip().splitlines()
+    return CgraphError("cannot read %s: %s" % (name, why[0] if why else type(e).__name__))
+
+
+class _Chunk:
+    """A slice of rows: `lines` are their row indices; `text` the cells as text (for
+    the text writers), `frame` the typed slice (for the binary writers); `floats`
+    gives an input column as a float array, its bad rows into `errors`."""
+
+    def __init__(self, frame, start, name):
+        import polars as pl
+        self.frame = frame
+        self.lines = range(start, start + frame.height)
+        self.objs = None
+        self.errors = {}
+        self.fatal = None
+        self._name = name
+        self.text = [_texts(pl, frame[c]) for c in frame.columns]
+        self.typed = {c: frame[c].cast(pl.Float64).to_numpy() for c in frame.columns
+                      if frame[c].dtype.is_numeric()}
+
+    def floats(self, np, col, errors):
+        s = self.frame[col]
+        n = len(s)
+        if not s.dtype.is_numeric():
+            for j in range(n):
+                errors.setdefault(j, "%s row %d, column %s: a %s value, not a number" % (
+                    self._name, self.lines[j], col, s.dtype))
+            return np.full(n, np.nan)
+        out = np.asarray(self.typed[col], dtype=float)
+        if s.null_count():
+            out = np.array(out, dtype=float)
+            for j in np.flatnonzero(s.is_null().to_numpy()).tolist():
+                errors.setdefault(j, "%s row %d, column %s: is null" % (self._name, self.lines[j], col))
+                out[j] = np.nan
+        return out
+
+
+def _texts(pl, s):
+    """A column's cells as text: numbers as Python writes them, null as ""."""
+    if s.dtype == pl.String:
+        return s.fill_null("").to_list()
+    if s.dtype.is_float():
+        return ["" if v is None else repr(v) for v in s.to_list()]
+    if s.dtype.is_integer():
+        return ["" if v is None else str(v) for v in s.to_list()]
+    try:
+        return s.cast(pl.String).fill_null("").to_list()
+    except Exception:  # noqa: BLE001 (a nested type: its Python value as text)
+        return ["" if v is None else str(v) for v in s.to_list()]
+
+
+class ColumnarRows:
+    """A Parquet dataset (a file, a directory, a glob) or an Arrow IPC file, a chunk at a time."""
+
+    unit = "row"  # a bad row is named by its 0-based row index
+
+    def __init__(self, path, fmt):
+        import polars as pl
+        self.name = path
+        self.fmt = fmt
+        files = _paths(path, fmt)
+        try:
+            scan = pl.scan_parquet if fmt == "parquet" else pl.scan_ipc
+            self._lf = scan(files)
+            self.columns = list(self._lf.collect_schema().names())
+            self._n = self._lf.select(pl.len()).collect().item()
+        except CgraphError:
+            raise
+        except Exception as e:  # noqa: BLE001 (Polars' errors: not the format, a schema mismatch, ...)
+            raise _polars_error(path, e) from None
+
+    def chunks(self, size):
+        from .readers import _sizes
+        start = 0
+        for n in _sizes(size):
+            if start >= self._n:
+                return
+            try:
+                frame = self._lf.slice(start, n).collect()
+            except Exception as e:  # noqa: BLE001
+                raise _polars_error(self.name, e) from None
+            yield _Chunk(frame, start, self.name)
+            start += frame.height
+            if frame.height == 0:
+                return
+
+
+def open_columnar(path, fmt):
+    return ColumnarRows(path, fmt)
+
+
+# ---- writing ------------------------------------------------------------------
+
+def _frame(pl, rec, head, names, hess):
+    """A chunk's records as a DataFrame: the own columns (typed from a binary input;
+    else Float64 for the columns read as numbers, String for the others), then
+    value, grad_* and hess_* as Float64."""
+    import numpy as np
+    keep = rec.keep
+    pick = (lambda a: a) if keep is None else (lambda a: a[np.asarray(keep, dtype=np.int64)])
+    frame = getattr(rec, "frame", None)
+    cols = []
+    if frame is not None:
+        own = frame if keep is None else frame[list(keep)]
+        cols.extend(own.get_columns())
+    else:
+        for k, name in enumerate(rec.names):
+            if name in rec.numeric:
+                cols.append(pl.Series(name, pick(rec.numeric[name]), dtype=pl.Float64))
+            else:
+                t = rec.text[k]
+                cols.append(pl.Series(name, t if keep is None else [t[j] for j in keep], dtype=pl.String))
+    fields = ["value"] + ["grad_%s" % w for w in names] + list(hess)
+    for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)):
+        cols.append(pl.Series(f, pick(np.asarray(arr, dtype=float)), dtype=pl.Float64))
+    return pl.DataFrame(cols)
+
+
+def check_out(path):
+    from .outfiles import check_writable
+    check_writable(path, "-o")
+
+
+def write_binary(stream, path, fmt):
+    """Every record of `stream` into the Parquet or Arrow IPC file `path`: part files
+    in a temporary directory beside it, joined by one streaming sink into a temporary
+    file renamed over `path`. On any error the temporary files are removed."""
+    import polars as pl
+    check_out(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    parts = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".parts", dir=folder)
+    tmp = None
+    try:
+        files, pending, rows, schema = [], [], 0, None
+
+        def spill():
+            df = pl.concat(pending, how="vertical_relaxed") if len(pending) > 1 else pending[0]
+            f = os.path.join(parts, "%06d.%s" % (len(files), fmt))
+            df.write_parquet(f) if fmt == "parquet" else df.write_ipc(f)
+            files.append(f)
+            pending.clear()
+
+        for rec in stream:
+            df = _frame(pl, rec, stream.head, stream.names, stream.hess)
+            if schema is None:
+                schema = df.schema
+            if df.height == 0:
+                continue
+            pending.append(df)
+            rows += df.height
+            if rows >= PART_ROWS:
+                spill()
+                rows = 0
+        if pending:
+            spill()
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        os.close(fd)
+        if not files:  # no records: an empty file with the columns (String where no row said)
+            if schema is None:
+                schema = {c: pl.String for c in stream.head}
+                schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names]
+                               + list(stream.hess)})
+            empty = pl.DataFrame(schema=schema)
+            empty.write_parquet(tmp) if fmt == "parquet" else empty.write_ipc(tmp)
+        elif fmt == "parquet":
+            pl.scan_parquet(files).sink_parquet(tmp)
+        else:
+            pl.scan_ipc(files).sink_ipc(tmp)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise CgraphError("cannot write %s: %s" % (path, e.strerror or e)) from None
+    except pl.exceptions.PolarsError as e:
+        why = str(e).strip().splitlines()
+        raise CgraphError("cannot write %s: %s" % (path, why[0] if why else type(e).__name__)) from None
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
