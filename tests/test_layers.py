@@ -24,7 +24,8 @@ PKG = pathlib.Path(__file__).resolve().parent.parent / "cgcli"
 # layer -> how low it sits; a module may import only its own layer or lower ones
 RANK = {"core": 0, "features": 1, "api": 1, "present": 2, "commands": 3, "cli": 4, "regenerate": 5, "__main__": 5, "__init__": 5}
 # third-party packages and the layers allowed to import them
-ONLY_IN = {"click": {"commands", "cli"}, "rich": {"present"}, "lark": {"core", "regenerate"}, "polars": {"features"}}
+ONLY_IN = {"click": {"commands", "cli"}, "rich": {"present"}, "lark": {"core", "regenerate"},
+           "polars": {"features"}, "dask": {"features"}, "distributed": {"features"}}
 
 
 def _layer(path):

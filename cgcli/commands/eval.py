@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from ..core.errors import UsageError
+from ..core.errors import CgraphError, UsageError
 from .inputs import display_name, open_rows, open_text, stderr, warn
 from .options import format_option, on_terminal, precision_option, program_options
 
@@ -34,7 +34,8 @@ Examples:
                    "a directory or a glob: Parquet files).")
 @click.option("-o", "--out", "out", metavar="FILE",
               help="--data/--lines: write the records to FILE, in the format its extension names "
-                   "(.csv .tsv .jsonl .ndjson .parquet .arrow .feather .ipc); written whole or not at all.")
+                   "(.csv .tsv .jsonl .ndjson .parquet .arrow .feather .ipc); written whole or not at all. "
+                   "With --engine dask: the Parquet directory to write.")
 @click.option("--lines", is_flag=True,
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
@@ -45,14 +46,22 @@ Examples:
 @click.option("--hessian", is_flag=True,
               help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian; "
                    "with --data: hess_A_B fields, A <= B; not with --lines).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help='--data: "dask" evaluates Parquet or CSV files (paths or a glob) on a Dask cluster '
+                   'into the Parquet directory -o OUTDIR (needs pip install "cgraph[dask]").')
+@click.option("--scheduler", metavar="ADDRESS",
+              help="--engine dask: the address of a running Dask scheduler (default: a local cluster of the cores).")
 def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, lines, skip_bad_rows, jobs,
-            hessian):
+            hessian, engine, scheduler):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
     newlines or ";". Bind every input as NAME=VALUE. With --data, the program is
     evaluated once per row of a data file; with --lines, once per line of FILE.
     """
+    if engine == "dask" or scheduler is not None:
+        return _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_rows, jobs, hessian,
+                        engine, scheduler, out)
     if jobs is not None:
         if jobs < 0:
             raise UsageError("--jobs %d: the number of worker processes is 0 (auto) or more" % jobs)
@@ -159,3 +168,35 @@ def _write_file(stream, fmt, out, precision):
         f.discard()
         raise
     f.commit()
+
+
+def _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_rows, jobs, hessian, engine, scheduler,
+             out):
+    """--engine dask: features/cluster.py; the options it does not take are usage errors."""
+    if engine != "dask":
+        raise UsageError("--scheduler goes with --engine dask")
+    for given, name in ((data is None, "needs --data PATHS"), (lines, "does not go with --lines"),
+                        (jobs is not None, "does not go with --jobs (the cluster has its workers)"),
+                        (fmt is not None, "writes Parquet: no --format"),
+                        (data_format is not None, "reads by the extension: no --data-format")):
+        if given:
+            raise UsageError("--engine dask %s" % name)
+    from ..features import cluster
+    from .inputs import parse_bindings, read_text
+    cluster.require()
+    cluster.check_out(out)
+    if source.file is not None:
+        text, words = read_text(source.file), source.args
+    elif not source.args:
+        raise UsageError("no program: give an expression (EXPR) or -f FILE")
+    else:
+        text, words = source.args[0], source.args[1:]
+    bindings = parse_bindings(words, source.bind_file)
+
+    def on_bad(message):
+        stderr("error: %s (skipped)" % message)
+
+    total, skipped = cluster.run(text, data, out, source.output, wrt, nonfinite, hessian, bindings, skip_bad_rows,
+                                 scheduler, on_bad)
+    if skipped:
+        raise CgraphError("skipped %d bad row%s of %d" % (skipped, "" if skipped == 1 else "s", total))
