@@ -27,8 +27,20 @@ Examples:
               help="Only the output's value and the inputs' gradients (JSON: empty nodes).")
 @click.option("--data", "data", metavar="ROWS",
               help='Evaluate once per row of ROWS, a CSV file with a header or JSON Lines ("-": stdin).')
-@click.option("--data-format", type=click.Choice(["csv", "jsonl"]),
-              help="The format of ROWS (default: by its extension, else by its first line).")
+@click.option("--data-format", type=click.Choice(["csv", "tsv", "jsonl"]),
+              help="The format of ROWS (default: by its extension, else by its first line; tsv: tab-delimited CSV).")
+@click.option("-d", "--delimiter", metavar="C",
+              help='CSV input: the cells\' delimiter, one character ("\\t" or "tab": a tab; default "," '
+                   'and, for .tsv, a tab).')
+@click.option("--no-header", is_flag=True,
+              help="CSV input: the first line is a row; name the columns with --columns.")
+@click.option("--columns", "column_names", metavar="A,B,...",
+              help="With --no-header: the names of the columns, in order.")
+@click.option("--col", "col", multiple=True, metavar="NAME=COLUMN",
+              help="Read input NAME from column COLUMN (repeatable): --col x=height.")
+@click.option("--keep", metavar="COLS", help="Only these of the rows' own columns in the records, in this order.")
+@click.option("--drop", metavar="COLS",
+              help="The rows' own columns without these in the records (a dropped column is still read).")
 @click.option("--lines", is_flag=True,
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
@@ -39,8 +51,8 @@ Examples:
 @click.option("--hessian", is_flag=True,
               help="Add the matrix of second derivatives of the reported inputs (JSON: key hessian; "
                    "with --data: hess_A_B fields, A <= B; not with --lines).")
-def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, lines, skip_bad_rows, jobs,
-            hessian):
+def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, delimiter, no_header,
+            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
@@ -52,11 +64,12 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
             raise UsageError("--jobs %d: the number of worker processes is 0 (auto) or more" % jobs)
         if data is None:
             raise UsageError("--jobs goes with --data")
+    shape = _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop)
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
         return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
-                        jobs)
+                        jobs, shape)
     if fmt in ("csv", "jsonl"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
@@ -72,8 +85,56 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
 
 
+def _comma_list(opt, text):
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise UsageError("%s %r: a comma-separated list of column names, none empty" % (opt, text))
+    return names
+
+
+def _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop):
+    """The options that shape how ROWS is read, checked: a dict for _records."""
+    given = [o for o, v in (("--delimiter", delimiter), ("--no-header", no_header or None),
+                            ("--columns", column_names), ("--col", col or None), ("--keep", keep),
+                            ("--drop", drop)) if v is not None]
+    if data is None:
+        if given:
+            raise UsageError("%s goes with --data" % given[0])
+        return {}
+    if delimiter is not None:
+        named = "\t" if delimiter == "\\t" or delimiter.lower() == "tab" else delimiter
+        if len(named) != 1 or named in "\"\r\n":
+            raise UsageError("--delimiter %r: one character (\"\\t\" or \"tab\": a tab), not a quote or a newline"
+                             % delimiter)
+        delimiter = named
+    columns = None
+    if no_header:
+        if column_names is None:
+            raise UsageError("--no-header needs --columns A,B,... to name the columns")
+        columns = _comma_list("--columns", column_names)
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        if dup:
+            raise UsageError("--columns: column %s appears more than once" % ", ".join(dup))
+    elif column_names is not None:
+        raise UsageError("--columns goes with --no-header (a file with a header line names its own columns)")
+    if data_format == "jsonl":
+        csv_only = [o for o in given if o in ("--delimiter", "--no-header", "--columns")]
+        if csv_only:
+            raise UsageError("%s is for CSV input, not --data-format jsonl" % csv_only[0])
+    pairs = []
+    for c in col:
+        name, eq, column = c.partition("=")
+        name, column = name.strip(), column.strip()
+        if not eq or not name.isidentifier() or not column:
+            raise UsageError("--col %r: NAME=COLUMN, an input's name and a column's (--col x=height)" % c)
+        pairs.append((name, column))
+    return {"delimiter": delimiter, "columns": columns, "cols": pairs,
+            "keep": None if keep is None else _comma_list("--keep", keep),
+            "drop": None if drop is None else _comma_list("--drop", drop)}
+
+
 def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
-             jobs=None):
+             jobs=None, shape=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -95,7 +156,10 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         prog, bindings = source.load()
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
-        stream = rows.stream_rows(prog, open_rows(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
-                                  on_bad, warn, hessian, jobs)
+        shape = shape or {}
+        source_rows = open_rows(data, data_format, shape.get("delimiter"), shape.get("columns"))
+        stream = rows.stream_rows(prog, source_rows, bindings, wrt, nonfinite, skip_bad_rows,
+                                  on_bad, warn, hessian, jobs, shape.get("cols", ()), shape.get("keep"),
+                                  shape.get("drop"))
     write_stream(stream, fmt or on_terminal("table", "csv"), sys.stdout, precision)
     stream.finish()
