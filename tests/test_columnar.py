@@ -171,3 +171,17 @@ def test_data_format_option_and_stdin_refusal(cg, tmp_path):
     assert r.status == 0 and r.out.splitlines()[1].endswith(",-12.0,-3.0,-3.0,4.0")
     r = cg("eval", "x", "--data", "-", "--data-format", "parquet", input="")
     assert r.status == 2 and "not standard input" in r.err
+
+
+def test_keep_drop_and_col_apply_to_binary_input_and_output(cg, tmp_path):
+    import polars as pl
+    src = tmp_path / "h.parquet"
+    pl.DataFrame({"height": [1.0, 2.0], "y": [3.0, 4.0], "name": ["a", "b"]}).write_parquet(src)
+    out = tmp_path / "o.parquet"
+    r = cg("eval", "x*y", "--data", str(src), "--col", "x=height", "--drop", "y", "-o", str(out))
+    assert r.status == 0, r.err
+    df = pl.read_parquet(out)
+    assert df.columns == ["height", "name", "value", "grad_x", "grad_y"]
+    assert df["value"].to_list() == [3.0, 8.0] and df["grad_x"].to_list() == [3.0, 4.0]
+    r = cg("eval", "x*y", "--data", str(src), "--col", "x=height", "--keep", "name", "--format", "csv")
+    assert r.status == 0 and r.out == "name,value,grad_x,grad_y\na,3.0,3.0,1.0\nb,8.0,4.0,2.0\n"

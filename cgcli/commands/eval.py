@@ -27,15 +27,27 @@ Examples:
 @click.option("--summary", is_flag=True,
               help="Only the output's value and the inputs' gradients (JSON: empty nodes).")
 @click.option("--data", "data", metavar="ROWS",
-              help='Evaluate once per row of ROWS: a CSV file with a header, JSON Lines ("-": stdin), '
+              help='Evaluate once per row of ROWS: a CSV file with a header, TSV, JSON Lines ("-": stdin), '
                    'Parquet (a file, a directory, a glob) or Arrow IPC.')
-@click.option("--data-format", type=click.Choice(["csv", "jsonl", "parquet", "arrow"]),
-              help="The format of ROWS (default: by its extension, else by its first line; "
+@click.option("--data-format", type=click.Choice(["csv", "tsv", "jsonl", "parquet", "arrow"]),
+              help="The format of ROWS (default: by its extension, else by its first line; tsv: tab-delimited CSV; "
                    "a directory or a glob: Parquet files).")
 @click.option("-o", "--out", "out", metavar="FILE",
               help="--data/--lines: write the records to FILE, in the format its extension names "
                    "(.csv .tsv .jsonl .ndjson .parquet .arrow .feather .ipc); written whole or not at all. "
                    "With --engine dask: the Parquet directory to write.")
+@click.option("-d", "--delimiter", metavar="C",
+              help='CSV input: the cells\' delimiter, one character ("\\t" or "tab": a tab; default "," '
+                   'and, for .tsv, a tab).')
+@click.option("--no-header", is_flag=True,
+              help="CSV input: the first line is a row; name the columns with --columns.")
+@click.option("--columns", "column_names", metavar="A,B,...",
+              help="With --no-header: the names of the columns, in order.")
+@click.option("--col", "col", multiple=True, metavar="NAME=COLUMN",
+              help="Read input NAME from column COLUMN (repeatable): --col x=height.")
+@click.option("--keep", metavar="COLS", help="Only these of the rows' own columns in the records, in this order.")
+@click.option("--drop", metavar="COLS",
+              help="The rows' own columns without these in the records (a dropped column is still read).")
 @click.option("--lines", is_flag=True,
               help="Each non-empty line of -f FILE is its own expression: one record per line.")
 @click.option("--skip-bad-rows", is_flag=True,
@@ -51,8 +63,8 @@ Examples:
                    'into the Parquet directory -o OUTDIR (needs pip install "cgraph[dask]").')
 @click.option("--scheduler", metavar="ADDRESS",
               help="--engine dask: the address of a running Dask scheduler (default: a local cluster of the cores).")
-def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, lines, skip_bad_rows, jobs,
-            hessian, engine, scheduler):
+def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, delimiter, no_header,
+            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian, engine, scheduler):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
@@ -60,6 +72,10 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     evaluated once per row of a data file; with --lines, once per line of FILE.
     """
     if engine == "dask" or scheduler is not None:
+        shaped = [o for o, v in (("--delimiter", delimiter), ("--no-header", no_header), ("--columns", column_names),
+                                 ("--col", col), ("--keep", keep), ("--drop", drop)) if v]
+        if shaped:
+            raise UsageError("--engine dask does not take %s (the workers read the files as they are)" % shaped[0])
         return _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_rows, jobs, hessian,
                         engine, scheduler, out)
     if jobs is not None:
@@ -67,11 +83,12 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
             raise UsageError("--jobs %d: the number of worker processes is 0 (auto) or more" % jobs)
         if data is None:
             raise UsageError("--jobs goes with --data")
+    shape = _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop)
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
         return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
-                        jobs, out)
+                        jobs, out, shape)
     if out is not None:
         raise UsageError("-o FILE goes with --data or --lines")
     if fmt in ("csv", "jsonl", "parquet", "arrow"):
@@ -89,8 +106,56 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
 
 
+def _comma_list(opt, text):
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise UsageError("%s %r: a comma-separated list of column names, none empty" % (opt, text))
+    return names
+
+
+def _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop):
+    """The options that shape how ROWS is read, checked: a dict for _records."""
+    given = [o for o, v in (("--delimiter", delimiter), ("--no-header", no_header or None),
+                            ("--columns", column_names), ("--col", col or None), ("--keep", keep),
+                            ("--drop", drop)) if v is not None]
+    if data is None:
+        if given:
+            raise UsageError("%s goes with --data" % given[0])
+        return {}
+    if delimiter is not None:
+        named = "\t" if delimiter == "\\t" or delimiter.lower() == "tab" else delimiter
+        if len(named) != 1 or named in "\"\r\n":
+            raise UsageError("--delimiter %r: one character (\"\\t\" or \"tab\": a tab), not a quote or a newline"
+                             % delimiter)
+        delimiter = named
+    columns = None
+    if no_header:
+        if column_names is None:
+            raise UsageError("--no-header needs --columns A,B,... to name the columns")
+        columns = _comma_list("--columns", column_names)
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        if dup:
+            raise UsageError("--columns: column %s appears more than once" % ", ".join(dup))
+    elif column_names is not None:
+        raise UsageError("--columns goes with --no-header (a file with a header line names its own columns)")
+    if data_format == "jsonl":
+        csv_only = [o for o in given if o in ("--delimiter", "--no-header", "--columns")]
+        if csv_only:
+            raise UsageError("%s is for CSV input, not --data-format jsonl" % csv_only[0])
+    pairs = []
+    for c in col:
+        name, eq, column = c.partition("=")
+        name, column = name.strip(), column.strip()
+        if not eq or not name.isidentifier() or not column:
+            raise UsageError("--col %r: NAME=COLUMN, an input's name and a column's (--col x=height)" % c)
+        pairs.append((name, column))
+    return {"delimiter": delimiter, "columns": columns, "cols": pairs,
+            "keep": None if keep is None else _comma_list("--keep", keep),
+            "drop": None if drop is None else _comma_list("--drop", drop)}
+
+
 def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
-             jobs=None, out=None):
+             jobs=None, out=None, shape=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -114,8 +179,10 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         prog, bindings = source.load()
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
-        stream = rows.stream_rows(prog, _open_data(data, data_format), bindings, wrt, nonfinite, skip_bad_rows,
-                                  on_bad, warn, hessian, jobs)
+        shape = shape or {}
+        stream = rows.stream_rows(prog, _open_data(data, data_format, shape), bindings, wrt, nonfinite,
+                                  skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
+                                  shape.get("keep"), shape.get("drop"))
     if out is not None and out != "-":
         _write_file(stream, fmt, out, precision)
     else:
@@ -141,13 +208,15 @@ def _out_format(fmt, out):
     return fmt
 
 
-def _open_data(data, data_format):
+def _open_data(data, data_format, shape):
     """--data ROWS: Parquet or Arrow IPC (features/columnar.py), else CSV or JSON Lines."""
     from ..features.columnar import binary_format, open_columnar
     binary = binary_format(data, data_format)
     if binary is not None:
+        if shape.get("delimiter") is not None or shape.get("columns") is not None:
+            raise UsageError("--delimiter, --no-header and --columns are for CSV input, not %s" % binary)
         return open_columnar(data, binary)
-    return open_rows(data, data_format)
+    return open_rows(data, data_format, shape.get("delimiter"), shape.get("columns"))
 
 
 def _write_file(stream, fmt, out, precision):

@@ -91,10 +91,11 @@ def display_name(path):
     return "<stdin>" if path == "-" else path
 
 
-def open_rows(path, fmt=None):
-    """--data ROWS: a CSV or JSON Lines source of rows (features/readers.py)."""
+def open_rows(path, fmt=None, delimiter=None, columns=None):
+    """--data ROWS: a CSV or JSON Lines source of rows (features/readers.py); `delimiter`
+    and `columns` (no header line) for CSV."""
     from ..features.readers import open_rows as rows
-    return rows(open_text(path), display_name(path), fmt)
+    return rows(open_text(path), display_name(path), fmt, delimiter, columns)
 
 
 def _unique_keys(pairs):

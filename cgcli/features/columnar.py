@@ -169,7 +169,8 @@ def _frame(pl, rec, head, names, hess):
     frame = getattr(rec, "frame", None)
     cols = []
     if frame is not None:
-        own = frame if keep is None else frame[list(keep)]
+        own = frame.select(list(rec.names))  # the own columns --keep/--drop leave, in their order
+        own = own if keep is None else own[list(keep)]
         cols.extend(own.get_columns())
     else:
         for k, name in enumerate(rec.names):

@@ -1,4 +1,5 @@
-"""Rows from a file: CSV with a header line, or JSON Lines, read a chunk at a time.
+"""Rows from a file: CSV (or TSV, or another delimiter) with a header line or
+named columns, or JSON Lines, read a chunk at a time.
 
 `open_rows` picks the format (by the file's extension, else by its first line)
 and returns a source with `columns`, `name` and `chunks(size)`; `_numbers` turns
@@ -13,7 +14,7 @@ import math
 import re
 import sys
 
-from ..core.errors import CgraphError
+from ..core.errors import CgraphError, UsageError
 from ..core.numbers import int_to_float, parse_number
 
 MAX_LINE = 1 << 24  # characters in a line, and in a CSV cell: beyond it a file is not rows of text
@@ -59,6 +60,8 @@ def sniff_format(path, first_line):
     low = path.lower()
     if low.endswith(".csv"):
         return "csv"
+    if low.endswith(".tsv"):
+        return "tsv"
     if low.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
@@ -111,28 +114,42 @@ class _Rows:
 
 
 class CsvRows(_Rows):
-    """A CSV file with a header line naming the columns."""
+    """A CSV file with a header line naming the columns (or, given `columns`, none:
+    the first line is a row). Lines starting with "#" before the header (or the first
+    row) are comments: skipped, but counted in the line numbers. `delimiter`: one character."""
 
-    def __init__(self, fh, name, first=None):
+    def __init__(self, fh, name, first=None, delimiter=",", columns=None):
         _field_limit()
         self._it = _lines_of(fh)
         self.name = name
+        self.d = delimiter
         header = _first_line(self._it) if first is None else first
-        if len(header) >= MAX_LINE and not header.endswith("\n"):
-            raise CgraphError(too_long(name, 1))
+        self.line = 1
+        while True:
+            if len(header) >= MAX_LINE and not header.endswith("\n"):
+                raise CgraphError(too_long(name, self.line))
+            if not header.startswith("#"):
+                break
+            header = next(self._it, "")
+            self.line += 1
+        if columns is not None:  # no header: the line read is the first row
+            self.columns = list(columns)
+            self.line -= 1
+            if header:
+                self._it = itertools.chain([header], self._it)
+            return
         bad = text_problem(header)
         if bad:
-            raise CgraphError("%s line 1: %s" % (name, bad[1]))
+            raise CgraphError("%s line %d: %s" % (name, self.line, bad[1]))
         if not header.strip():
             raise CgraphError("%s: no header line (a CSV file of rows starts with the column names)" % name)
         try:
-            self.columns = [c.strip() for c in next(csv.reader([header], strict=True))]
+            self.columns = [c.strip() for c in next(csv.reader([header], delimiter=delimiter, strict=True))]
         except csv.Error as e:
-            raise CgraphError("%s line 1: not a CSV header line (%s)" % (name, e)) from None
+            raise CgraphError("%s line %d: not a CSV header line (%s)" % (name, self.line, e)) from None
         dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if dup:
-            raise CgraphError("%s line 1: column %s appears more than once" % (name, ", ".join(dup)))
-        self.line = 1
+            raise CgraphError("%s line %d: column %s appears more than once" % (name, self.line, ", ".join(dup)))
 
     def chunks(self, size):
         k = len(self.columns)
@@ -144,7 +161,7 @@ class CsvRows(_Rows):
             text = "".join(lines)
             chunk = None
             if fatal is None and not _SUSPECT.search(text):
-                chunk = self._fast(text, lines, first, k)
+                chunk = self._fast(text, lines, first, k, self.d)
             if chunk is None:
                 chunk = self._slow(lines, first, k, more=fatal is None)
             else:
@@ -156,17 +173,17 @@ class CsvRows(_Rows):
                 raise CgraphError(chunk.fatal)
 
     @staticmethod
-    def _fast(text, lines, first, k):
+    def _fast(text, lines, first, k, d=","):
         """Split the whole chunk at once when it is plain: no quotes, no blank lines,
-        every line with k - 1 commas."""
+        every line with k - 1 delimiters."""
         if '"' in text or "\r" in text or "\n" in lines:
             return None
-        counts = set(map(str.count, lines, itertools.repeat(",", len(lines))))
+        counts = set(map(str.count, lines, itertools.repeat(d, len(lines))))
         if counts != {k - 1}:
             return None
         if not text.endswith("\n"):
             text += "\n"
-        cells = text[:-1].replace("\n", ",").split(",")
+        cells = text[:-1].replace("\n", d).split(d)
         return _Chunk(range(first, first + len(lines)), [cells[i::k] for i in range(k)])
 
     def _slow(self, lines, first, k, more=True):
@@ -175,7 +192,7 @@ class CsvRows(_Rows):
         if it must be, and the next chunk starts after it."""
         rows, numbers, errors = [], [], {}
         n = len(lines)
-        reader = csv.reader(itertools.chain(lines, self._it) if more else lines, strict=True)
+        reader = csv.reader(itertools.chain(lines, self._it) if more else lines, delimiter=self.d, strict=True)
         fatal = None
         while reader.line_num < n:
             start = first + reader.line_num
@@ -295,7 +312,11 @@ class JsonRows(_Rows):
                 raise CgraphError(fatal)
 
 
-def open_rows(fh, name, fmt=None):
+def open_rows(fh, name, fmt=None, delimiter=None, columns=None):
+    """A source of rows: CSV (`fmt` "csv", or "tsv": tab-delimited), or JSON Lines;
+    without `fmt`, by the extension, else by the first line. `delimiter` (one character)
+    and `columns` (no header line: the column names) are for CSV; with JSON Lines
+    they are a usage error."""
     first = None
     if fmt is None:
         it = _lines_of(fh)
@@ -304,11 +325,21 @@ def open_rows(fh, name, fmt=None):
             raise CgraphError(too_long(name, 1))
         fmt = sniff_format(name, first)
         fh = it
-    return (CsvRows if fmt == "csv" else JsonRows)(fh, name, first)
+    if fmt == "jsonl":
+        given = [o for o, v in (("--delimiter", delimiter), ("--no-header", columns)) if v is not None]
+        if given:
+            raise UsageError("%s %s for CSV input; %s is JSON Lines" % (
+                " and ".join(given), "is" if len(given) == 1 else "are", name))
+        return JsonRows(fh, name, first)
+    if delimiter is None:
+        delimiter = "\t" if fmt == "tsv" else ","
+    return CsvRows(fh, name, first, delimiter, columns)
 
 
-def _numbers(np, chunk, name, col, source, errors):
-    """A column of cells as a float array; bad cells become nan and an error for their row."""
+def _numbers(np, chunk, name, col, source, errors, label=None):
+    """A column of cells as a float array; bad cells become nan and an error for their row.
+    `label`: the column as messages name it (default: `name`)."""
+    label = name if label is None else label
     if chunk.objs is None and _CELL_CHARS("".join(col)):
         try:  # numpy reads as float() does; the characters checked leave only numbers and inf/nan
             return np.array(col, dtype=float)
@@ -318,7 +349,7 @@ def _numbers(np, chunk, name, col, source, errors):
     for j, c in enumerate(col):
         if chunk.objs is not None:
             if name not in chunk.objs[j]:
-                errors.setdefault(j, "%s line %d: no %s" % (source, chunk.lines[j], name))
+                errors.setdefault(j, "%s line %d: no %s" % (source, chunk.lines[j], label))
                 x = math.nan
             elif isinstance(c, int) and not isinstance(c, bool):
                 x = int_to_float(c)
@@ -328,13 +359,13 @@ def _numbers(np, chunk, name, col, source, errors):
                 x = parse_number(c) if isinstance(c, str) else None
                 if x is None:
                     errors.setdefault(j, "%s line %d, %s: %s is not a number" % (
-                        source, chunk.lines[j], name, _quote_json(c)))
+                        source, chunk.lines[j], label, _quote_json(c)))
                     x = math.nan
         else:
             x = parse_number(c)
             if x is None:
                 what = "is empty" if not c.strip() else "%s is not a number" % quote_cell(c)
-                errors.setdefault(j, "%s line %d, column %s: %s" % (source, chunk.lines[j], name, what))
+                errors.setdefault(j, "%s line %d, column %s: %s" % (source, chunk.lines[j], label, what))
                 x = math.nan
         out[j] = x
     return out

@@ -16,6 +16,7 @@ from ..core.errors import CgraphError, UsageError
 from ..core.numbers import fmt
 from ..core.passes import NONFINITE, check_bindings, evaluate, read_inputs
 from .readers import MAX_LINE, _numbers, open_rows, text_problem, too_long  # noqa: F401 (open_rows: for the callers)
+from .select import Columns
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
@@ -77,7 +78,7 @@ class Stream:
 
 
 def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                on_warnings=None, hessian=False, jobs=1):
+                on_warnings=None, hessian=False, jobs=1, cols=(), keep=None, drop=None):
     """`eval --data`: a Stream of the program evaluated on each row of `rows`.
     Bindings and columns the program never reads go to `on_warnings` first (the
     columns pass through), before the rows are checked against the program.
@@ -86,16 +87,23 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     `jobs`: worker processes for the column passes (parallel.results)."""
     g, _ = program.cone()
     names, warnings = check_bindings(program, g, bindings, wrt)
-    _check_clash(rows, names, hessian)
-    unread = [c for c in rows.columns if c not in program.graph.inputs]
+    view = Columns(rows, bindings, cols, keep, drop)
+    _check_clash(rows, names, hessian, view.out)
+    inputs = program.graph.inputs
+    for n, c in view.source.items():
+        if n not in inputs:
+            warnings.append("--col %s=%s: the program does not read %s" % (n, c, n))
+    read = {c for _, c in view.reads(rows.columns, inputs)}
+    shown = set(view.out)  # a dropped column draws no warning
+    unread = [c for c in rows.columns if c not in read and c in shown]
     if unread:
         one = len(unread) == 1
         warnings.append("column%s %s of %s %s not read by the program (passed through)" % (
             "" if one else "s", ", ".join(unread), rows.name, "is" if one else "are"))
     if on_warnings is not None:
         on_warnings(warnings)
-    return Stream("row", rows.columns, names, lambda bad: evaluate_rows(
-        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian, jobs), on_bad,
+    return Stream("row", view.out, names, lambda bad: evaluate_rows(
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian, jobs, view), on_bad,
         hessian_fields(names) if hessian else ())
 
 
@@ -107,20 +115,23 @@ def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fals
 
 
 def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                  hessian=False, jobs=1):
+                  hessian=False, jobs=1, view=None):
     """Check the columns against the program, then return an iterator of Records,
     one per chunk of rows. `bindings` (NAME=VALUE) hold for every row. With
     `hessian`, the second-derivative graph is built here, once, and each chunk's
-    Records carry its values (Records.hess)."""
+    Records carry its values (Records.hess). `view`: a Columns (--col, --keep, --drop)."""
     g, _ = program.cone()
     columns = rows.columns
     both = [c for c in columns if c in bindings]
     if both:
         raise UsageError("%s %s both bound on the command line and a column of %s" % (
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
+    if view is None:
+        view = Columns(rows, bindings)
     wrt, _ = check_bindings(program, g, bindings, wrt)
-    _check_clash(rows, wrt, hessian)
-    missing = [n for n in read_inputs(program) if n not in bindings and n not in columns]
+    _check_clash(rows, wrt, hessian, view.out)
+    given = view.given(columns)
+    missing = [n for n in read_inputs(program) if n not in bindings and n not in given]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
@@ -128,14 +139,14 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
     if hessian:
         from .derive import hessian_graph
         second = hessian_graph(program, wrt)
-    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second, jobs)
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second, jobs, view)
 
 
-def _check_clash(rows, wrt, hessian=False):
-    """A column named value, grad_NAME or (with hessian) hess_A_B (NAME, A, B reported)
-    would be a record's field twice: a usage error."""
+def _check_clash(rows, wrt, hessian=False, out=None):
+    """A column the records carry (`out`, default all) named value, grad_NAME or (with
+    hessian) hess_A_B (NAME, A, B reported) would be a record's field twice: a usage error."""
     fields = computed_fields(wrt, hessian)
-    clash = [c for c in rows.columns if c in fields]
+    clash = [c for c in (rows.columns if out is None else out) if c in fields]
     if clash:
         raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
                          hint="rename the column, say to %s_in, in the file and in the program if it reads it"
@@ -160,11 +171,11 @@ def hessian_fields(wrt):
     return fields
 
 
-def _clashes(chunk, columns, reserved, name, errors):
-    """JSON Lines: an object with a key beyond the columns named like a computed
-    field is a bad row (its record would have that key twice)."""
+def _clashes(chunk, columns, reserved, name, errors, objs=None):
+    """JSON Lines: an object (as the record carries it: `objs`) with a key beyond the
+    columns named like a computed field is a bad row (its record would have that key twice)."""
     extra = reserved - set(columns)
-    for j, o in enumerate(chunk.objs):
+    for j, o in enumerate(chunk.objs if objs is None else objs):
         if len(o) > len(columns) and j not in errors:
             hit = sorted(extra.intersection(o))
             if hit:
@@ -172,13 +183,15 @@ def _clashes(chunk, columns, reserved, name, errors):
                     name, chunk.lines[j], hit[0])
 
 
-def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None, jobs=1):
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None, jobs=1, view=None):
     import numpy as np
 
     from ..core import columns as batch
     from . import parallel
     columns = rows.columns
-    read = [c for c in columns if c in g.inputs]
+    pairs = view.reads(columns, g.inputs)  # (input, the column it reads)
+    read = [n for n, _ in pairs]
+    out = view.out
     h, outs = second if second is not None else (None, [])
     cells = len(g.ops) + (len(h.ops) if h is not None else 0)
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
@@ -192,27 +205,31 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
                 continue
             errors = chunk.errors
             if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns
-                text = chunk.text
-                numeric = {c: chunk.floats(np, c, errors) for c in read}
+                numeric = {n: chunk.floats(np, c, errors) for n, c in pairs}
                 cols = dict(bindings)
                 cols.update(numeric)
-                yield (chunk, text, numeric, cols), cols, n
+                yield (chunk, view.text(chunk.text), {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
                 continue
             if chunk.objs is not None:
-                _clashes(chunk, columns, reserved, rows.name, errors)
-                text = [[_cell_text(o.get(c)) for o in chunk.objs] for c in columns]
-                raw = {c: [o.get(c) for o in chunk.objs] for c in read}
+                objs = view.objs(chunk.objs)
+                _clashes(chunk, out, reserved, rows.name, errors, objs)
+                text = [[_cell_text(o.get(c)) for o in objs] for c in out]
+                raw = {n: [o.get(c) for o in chunk.objs] for n, c in pairs}
             else:
-                text = chunk.text
-                raw = {c: text[columns.index(c)] for c in read}
-            numeric = {c: _numbers(np, chunk, c, raw[c], rows.name, errors) for c in read}
+                objs = None
+                text = view.text(chunk.text)
+                raw = {n: chunk.text[columns.index(c)] for n, c in pairs}
+            numeric = {n: _numbers(np, chunk, c, raw[n], rows.name, errors,
+                                   None if n == c else "%s (input %s)" % (c, n)) for n, c in pairs}
             cols = dict(bindings)
             cols.update(numeric)
-            yield (chunk, text, numeric, cols), cols, n
+            own = {c: numeric[n] for n, c in pairs}  # by column, for the records
+            yield (chunk, text, own, objs, numeric, cols), cols, n
 
     # the first-order passes run here or, with --jobs, on workers; the results come back in
     # input order; the second derivatives (--hessian) run here
-    for (chunk, text, numeric, cols), (value, grads, bad) in parallel.results(g, wrt, nonfinite, chunks(), jobs):
+    for (chunk, text, own, objs, numeric, cols), (value, grads, bad) in parallel.results(
+            g, wrt, nonfinite, chunks(), jobs):
         n = len(chunk.lines)
         errors = chunk.errors
         hess = []
@@ -230,8 +247,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
                     wrt if second is not None else None))
         keep = _keep(errors, n, skip_bad, on_bad)
         typed = getattr(chunk, "typed", None)  # a binary input's numeric columns, read or not
-        rec = Records(columns, text, {**typed, **numeric} if typed else numeric, chunk.objs, chunk.lines, value,
-                      grads, keep, hess)
+        rec = Records(out, text, {**typed, **own} if typed else own, objs, chunk.lines, value, grads, keep, hess)
         rec.frame = getattr(chunk, "frame", None)  # the typed rows (columnar.py), for a binary output
         yield rec
         if errors and not skip_bad:
