@@ -82,7 +82,8 @@ class _Chunk:
         self.errors = {}
         self.fatal = None
         self._name = name
-        self.text = [_texts(pl, frame[c]) for c in frame.columns]
+        # the cells as text, made only if a text writer asks (a binary output never does)
+        self.text = LazyColumns(lambda: [_texts(pl, frame[c]) for c in frame.columns])
         self.typed = {c: frame[c].cast(pl.Float64).to_numpy() for c in frame.columns
                       if frame[c].dtype.is_numeric()}
 
@@ -101,6 +102,28 @@ class _Chunk:
                 errors.setdefault(j, "%s row %d, column %s: is null" % (self._name, self.lines[j], col))
                 out[j] = np.nan
         return out
+
+
+class LazyColumns:
+    """A list of columns built on first use (indexing, iteration, len)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._cols = None
+
+    def _get(self):
+        if self._cols is None:
+            self._cols = self._make()
+        return self._cols
+
+    def __getitem__(self, k):
+        return self._get()[k]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
 
 
 def _texts(pl, s):
@@ -140,17 +163,24 @@ class ColumnarRows:
     def chunks(self, size):
         from .readers import _sizes
         start = 0
-        for n in _sizes(size):
-            if start >= self._n:
-                return
-            try:
-                frame = self._lf.slice(start, n).collect()
-            except Exception as e:  # noqa: BLE001
-                raise _polars_error(self.name, e) from None
-            yield _Chunk(frame, start, self.name)
-            start += frame.height
-            if frame.height == 0:
-                return
+        sizes = iter(_sizes(size))
+        want = next(sizes)
+        pending = None  # rows read but not yet handed on
+        try:
+            batches = self._lf.collect_batches(chunk_size=max(size, 4096))
+            for batch in batches:
+                pending = batch if pending is None else pending.vstack(batch)
+                while pending.height >= want:
+                    frame, pending = pending.slice(0, want), pending.slice(want)
+                    yield _Chunk(frame, start, self.name)
+                    start += want
+                    want = next(sizes)
+        except CgraphError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise _polars_error(self.name, e) from None
+        if pending is not None and pending.height:
+            yield _Chunk(pending, start, self.name)
 
 
 def open_columnar(path, fmt):
