@@ -122,7 +122,8 @@ def descend(program, bindings, params=None, trace=None, **options):
 
 def read_columns(rows, names):
     """All rows of a data source as float arrays for `names` (the columns the
-    program reads). A bad row stops with its line number."""
+    program reads). A bad row stops with its line number (its row index in
+    Parquet or Arrow)."""
     import numpy as np
 
     from .readers import _numbers
@@ -131,6 +132,9 @@ def read_columns(rows, names):
     for chunk in rows.chunks(16384):
         errors = dict(chunk.errors)
         for n in names:
+            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns
+                parts[n].append(chunk.floats(np, n, errors))
+                continue
             if chunk.objs is not None:
                 col = [o.get(n) for o in chunk.objs]
             else:
