@@ -11,16 +11,16 @@ renamed over the target at the end (a failed run leaves no half-written file).
 """
 
 import glob
+import itertools
 import os
-import shutil
 import tempfile
+import threading
 
 from ..core.errors import CgraphError, UsageError
 
 BINARY = ("parquet", "arrow")
 _EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
 OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
-PART_ROWS = 65536  # rows gathered before a part file is written
 
 
 def binary_format(path, fmt=None):
@@ -220,51 +220,33 @@ def check_out(path):
     check_writable(path, "-o")
 
 
+def _empty(pl, stream):
+    """The file's columns when no record was made: String where no row said."""
+    schema = {c: pl.String for c in stream.head}
+    schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names] + list(stream.hess)})
+    return pl.DataFrame(schema=schema)
+
+
 def write_binary(stream, path, fmt):
-    """Every record of `stream` into the Parquet or Arrow IPC file `path`: part files
-    in a temporary directory beside it, joined by one streaming sink into a temporary
-    file renamed over `path`. On any error the temporary files are removed."""
+    """Every record of `stream` into the Parquet or Arrow IPC file `path`: one streaming
+    Polars sink into a temporary file beside it, fed a chunk at a time by a generator
+    (an IO-source plugin, pulled lazily: memory stays flat), renamed over `path` once
+    whole. On any error (a bad row raised inside the generator comes out as itself)
+    the temporary file is removed."""
     import polars as pl
     check_out(path)
     folder = os.path.dirname(os.path.abspath(path))
-    parts = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".parts", dir=folder)
-    tmp = None
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    stop = threading.Event()  # set on Ctrl-C: the generator then ends the sink
     try:
-        files, pending, rows, schema = [], [], 0, None
-
-        def spill():
-            df = pl.concat(pending, how="vertical_relaxed") if len(pending) > 1 else pending[0]
-            f = os.path.join(parts, "%06d.%s" % (len(files), fmt))
-            df.write_parquet(f) if fmt == "parquet" else df.write_ipc(f)
-            files.append(f)
-            pending.clear()
-
-        for rec in stream:
-            df = _frame(pl, rec, stream.head, stream.names, stream.hess)
-            if schema is None:
-                schema = df.schema
-            if df.height == 0:
-                continue
-            pending.append(df)
-            rows += df.height
-            if rows >= PART_ROWS:
-                spill()
-                rows = 0
-        if pending:
-            spill()
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-        os.close(fd)
-        if not files:  # no records: an empty file with the columns (String where no row said)
-            if schema is None:
-                schema = {c: pl.String for c in stream.head}
-                schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names]
-                               + list(stream.hess)})
-            empty = pl.DataFrame(schema=schema)
-            empty.write_parquet(tmp) if fmt == "parquet" else empty.write_ipc(tmp)
-        elif fmt == "parquet":
-            pl.scan_parquet(files).sink_parquet(tmp)
-        else:
-            pl.scan_ipc(files).sink_ipc(tmp)
+        frames = (_frame(pl, rec, stream.head, stream.names, stream.hess) for rec in stream)
+        # the first chunk is made here, on this thread: it gives the schema (and starts --jobs' workers)
+        first = next(frames, None)
+        if first is None:
+            first = _empty(pl, stream)
+        _sink(_source(pl, first, frames, stop), tmp, fmt, stop)
+        os.chmod(tmp, _mode(path))
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
@@ -273,9 +255,70 @@ def write_binary(stream, path, fmt):
         why = str(e).strip().splitlines()
         raise CgraphError("cannot write %s: %s" % (path, why[0] if why else type(e).__name__)) from None
     finally:
-        shutil.rmtree(parts, ignore_errors=True)
         if tmp is not None:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _mode(path):
+    """The permissions of the file replaced, else those a new file gets (the umask's)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+class _Stopped(Exception):
+    """Raised inside the generator when the main thread was interrupted."""
+
+
+def _sink(lf, tmp, fmt, stop):
+    """lf.sink_parquet/sink_ipc(tmp) on a thread of its own, so that this (the main) thread
+    takes Ctrl-C at once: it then stops the generator at its next chunk, waits for the
+    sink to end (a thread left inside Polars at exit aborts the interpreter) and re-raises.
+    (An Event, not Thread.join: an interrupted join can report the thread ended.)"""
+    failure, done = [], threading.Event()
+
+    def run():
+        try:
+            lf.sink_parquet(tmp) if fmt == "parquet" else lf.sink_ipc(tmp)
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread)
+            failure.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="cgraph-sink", daemon=True).start()
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+        while True:
+            try:
+                done.wait()
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: the generator stops at its next chunk all the same
+                pass
+        raise
+    if failure:
+        raise failure[0]
+
+
+def _source(pl, first, frames, stop):
+    """A LazyFrame whose rows are `first` then each of `frames`, made as the sink asks."""
+    from polars.io.plugins import register_io_source
+    schema = first.schema
+
+    def chunks(with_columns, predicate, n_rows, batch_size):
+        for df in itertools.chain([first], frames):
+            if stop.is_set():
+                raise _Stopped()
+            if df.schema != schema:
+                df = df.cast(schema)  # type: ignore[arg-type]
+            yield df if with_columns is None else df.select(with_columns)
+
+    return register_io_source(chunks, schema=schema)
