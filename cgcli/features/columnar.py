@@ -20,6 +20,7 @@ from ..core.errors import CgraphError, UsageError
 
 BINARY = ("parquet", "arrow")
 _EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+SINK_ROWS = 131072  # rows gathered before a chunk goes to the sink: fewer, larger pieces write faster
 OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
 
 
@@ -192,27 +193,29 @@ def open_columnar(path, fmt):
 def _frame(pl, rec, head, names, hess):
     """A chunk's records as a DataFrame: the own columns (typed from a binary input;
     else Float64 for the columns read as numbers, String for the others), then
-    value, grad_* and hess_* as Float64."""
+    value, grad_* and hess_* as Float64. The Series share the float arrays' memory
+    (no copy): each chunk's arrays are new, and nothing writes to them afterwards."""
     import numpy as np
-    keep = rec.keep
-    pick = (lambda a: a) if keep is None else (lambda a: a[np.asarray(keep, dtype=np.int64)])
+    keep = None if rec.keep is None else np.asarray(rec.keep, dtype=np.int64)
     frame = getattr(rec, "frame", None)
     cols = []
-    if frame is not None:
-        own = frame.select(list(rec.names))  # the own columns --keep/--drop leave, in their order
-        own = own if keep is None else own[list(keep)]
-        cols.extend(own.get_columns())
+    if frame is not None:  # the own columns --keep/--drop leave, in their order
+        cols.extend(frame.get_column(c) if keep is None else frame.get_column(c).gather(keep) for c in rec.names)
     else:
         for k, name in enumerate(rec.names):
             if name in rec.numeric:
-                cols.append(pl.Series(name, pick(rec.numeric[name]), dtype=pl.Float64))
+                cols.append(_floats(pl, np, name, rec.numeric[name], keep))
             else:
                 t = rec.text[k]
                 cols.append(pl.Series(name, t if keep is None else [t[j] for j in keep], dtype=pl.String))
     fields = ["value"] + ["grad_%s" % w for w in names] + list(hess)
-    for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)):
-        cols.append(pl.Series(f, pick(np.asarray(arr, dtype=float)), dtype=pl.Float64))
+    cols.extend(_floats(pl, np, f, arr, keep) for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)))
     return pl.DataFrame(cols)
+
+
+def _floats(pl, np, name, arr, keep):
+    a = np.asarray(arr, dtype=np.float64)
+    return pl.Series(name, a if keep is None else a[keep])
 
 
 def check_out(path):
@@ -313,12 +316,23 @@ def _source(pl, first, frames, stop):
     from polars.io.plugins import register_io_source
     schema = first.schema
 
-    def chunks(with_columns, predicate, n_rows, batch_size):
+    def gathered():  # chunks of about SINK_ROWS rows: the sink writes fewer, larger pieces
+        pending, rows = [], 0
         for df in itertools.chain([first], frames):
             if stop.is_set():
                 raise _Stopped()
             if df.schema != schema:
                 df = df.cast(schema)  # type: ignore[arg-type]
+            pending.append(df)
+            rows += df.height
+            if rows >= SINK_ROWS:
+                yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+                pending, rows = [], 0
+        if pending:
+            yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+
+    def chunks(with_columns, predicate, n_rows, batch_size):
+        for df in gathered():
             yield df if with_columns is None else df.select(with_columns)
 
     return register_io_source(chunks, schema=schema)
