@@ -20,6 +20,7 @@ from ..core.errors import CgraphError, UsageError
 
 BINARY = ("parquet", "arrow")
 _EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+READ_ROWS = 131072  # rows a batch read holds: sliced into the chunks (fewer batches read faster)
 SINK_ROWS = 131072  # rows gathered before a chunk goes to the sink: fewer, larger pieces write faster
 OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
 
@@ -168,7 +169,7 @@ class ColumnarRows:
         want = next(sizes)
         pending = None  # rows read but not yet handed on
         try:
-            batches = self._lf.collect_batches(chunk_size=max(size, 4096))
+            batches = self._lf.collect_batches(chunk_size=max(size, READ_ROWS))
             for batch in batches:
                 pending = batch if pending is None else pending.vstack(batch)
                 while pending.height >= want:
