@@ -5,9 +5,10 @@ start-up does not. `open_columnar` gives a source like readers.py's (`columns`,
 `name`, `chunks(size)`), a chunk at a time sliced from a
 lazy scan (Parquet, Arrow IPC), so memory stays flat. Rows are named by their
 0-based row index (`d.parquet row 3: ...`), not a line. `write_binary` writes a
-rows.Stream's records to a Parquet or Arrow IPC file: chunks are spilled to part
-files beside the target, which one streaming sink joins into a temporary file,
-renamed over the target at the end (a failed run leaves no half-written file).
+rows.Stream's records to a Parquet or Arrow IPC file in one pass: a generator of
+the chunks' DataFrames is the source (an IO-source plugin) of one streaming Polars
+sink into a temporary file beside the target, renamed over it at the end (a failed
+run leaves no half-written file).
 """
 
 import glob
@@ -20,8 +21,8 @@ from ..core.errors import CgraphError, UsageError
 
 BINARY = ("parquet", "arrow")
 _EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
-READ_ROWS = 131072  # rows a batch read holds: sliced into the chunks (fewer batches read faster)
-SINK_ROWS = 131072  # rows gathered before a chunk goes to the sink: fewer, larger pieces write faster
+READ_ROWS = 65536  # rows a batch read holds: sliced into the chunks (fewer batches read faster)
+SINK_ROWS = 65536  # rows gathered before a chunk goes to the sink: fewer, larger pieces write faster
 OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
 
 
