@@ -241,11 +241,12 @@ def write_binary(stream, path, fmt):
     import polars as pl
     check_out(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
     stop = threading.Event()  # set on Ctrl-C: the generator then ends the sink
+    frames = (_frame(pl, rec, stream.head, stream.names, stream.hess) for rec in stream)
+    tmp = None
     try:
-        frames = (_frame(pl, rec, stream.head, stream.names, stream.hess) for rec in stream)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        os.close(fd)
         # the first chunk is made here, on this thread: it gives the schema (and starts --jobs' workers)
         first = next(frames, None)
         if first is None:
@@ -260,6 +261,7 @@ def write_binary(stream, path, fmt):
         why = str(e).strip().splitlines()
         raise CgraphError("cannot write %s: %s" % (path, why[0] if why else type(e).__name__)) from None
     finally:
+        frames.close()  # the sink has ended: the stream's generators (--jobs' workers) end here, now
         if tmp is not None:
             try:
                 os.unlink(tmp)
