@@ -185,3 +185,54 @@ def test_keep_drop_and_col_apply_to_binary_input_and_output(cg, tmp_path):
     assert df["value"].to_list() == [3.0, 8.0] and df["grad_x"].to_list() == [3.0, 4.0]
     r = cg("eval", "x*y", "--data", str(src), "--col", "x=height", "--keep", "name", "--format", "csv")
     assert r.status == 0 and r.out == "name,value,grad_x,grad_y\na,3.0,3.0,1.0\nb,8.0,4.0,2.0\n"
+
+
+@pytest.mark.parametrize("out, read", [("o.parquet", pl.read_parquet), ("o.arrow", pl.read_ipc)])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bad_row_deep_in_the_stream_ends_the_sink_cleanly(cg, tmp_path, out, read, jobs):
+    # row 150000 is far past the first chunk: it is raised inside the generator the sink pulls
+    n = 200000
+    xs = [float(i + 1) for i in range(n)]
+    xs[150000] = -1.0
+    src = tmp_path / "d.parquet"
+    pl.DataFrame({"x": xs, "k": list(range(n))}).write_parquet(src)
+    dest = tmp_path / out
+    dest.write_bytes(b"old")
+    r = cg("eval", "sqrt(x)", "--data", str(src), "-o", str(dest), "--jobs", jobs)
+    assert r.status == 1
+    assert [line for line in r.err.splitlines() if line.startswith("error:")] == [
+        "error: %s row 150000: sqrt(x) is undefined at x = -1 (--nonfinite lets inf and nan through)" % src]
+    assert "Traceback" not in r.err and "Polars" not in r.err
+    assert dest.read_bytes() == b"old"  # the existing file stays as it was
+    assert sorted(os.listdir(tmp_path)) == sorted(["d.parquet", out])  # no temporary file
+    r = cg("eval", "sqrt(x)", "--data", str(src), "-o", str(dest), "--jobs", jobs, "--skip-bad-rows")
+    assert r.status == 1 and "skipped 1 bad row of 200000" in r.err
+    back = read(dest)
+    assert back.height == n - 1 and back["k"].to_list() == [k for k in range(n) if k != 150000]
+    assert back["value"][149999] == 150000.0 ** 0.5
+    assert sorted(os.listdir(tmp_path)) == sorted(["d.parquet", out])
+
+
+def test_output_file_permissions_follow_the_umask_or_the_replaced_file(cg, tmp_path):
+    frame().write_parquet(tmp_path / "d.parquet")
+    dest = tmp_path / "o.parquet"
+    old = os.umask(0o022)
+    try:
+        assert cg("eval", "(x+y)*z", "--data", str(tmp_path / "d.parquet"), "-o", str(dest)).status == 0
+        assert dest.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+        os.chmod(dest, 0o640)
+        assert cg("eval", "(x+y)*z", "--data", str(tmp_path / "d.parquet"), "-o", str(dest)).status == 0
+        assert dest.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("out, read", [("o.parquet", pl.read_parquet), ("o.arrow", pl.read_ipc)])
+def test_every_row_bad_with_skip_gives_a_valid_empty_file(cg, tmp_path, out, read):
+    src = tmp_path / "d.parquet"
+    pl.DataFrame({"x": [-1.0] * 5000, "s": ["a"] * 5000}).write_parquet(src)
+    r = cg("eval", "sqrt(x)", "--data", str(src), "-o", str(tmp_path / out), "--skip-bad-rows")
+    assert r.status == 1
+    back = read(tmp_path / out)
+    assert back.height == 0 and back.schema == {"x": pl.Float64, "s": pl.String, "value": pl.Float64,
+                                                "grad_x": pl.Float64}

@@ -5,22 +5,25 @@ start-up does not. `open_columnar` gives a source like readers.py's (`columns`,
 `name`, `chunks(size)`), a chunk at a time sliced from a
 lazy scan (Parquet, Arrow IPC), so memory stays flat. Rows are named by their
 0-based row index (`d.parquet row 3: ...`), not a line. `write_binary` writes a
-rows.Stream's records to a Parquet or Arrow IPC file: chunks are spilled to part
-files beside the target, which one streaming sink joins into a temporary file,
-renamed over the target at the end (a failed run leaves no half-written file).
+rows.Stream's records to a Parquet or Arrow IPC file in one pass: a generator of
+the chunks' DataFrames is the source (an IO-source plugin) of one streaming Polars
+sink into a temporary file beside the target, renamed over it at the end (a failed
+run leaves no half-written file).
 """
 
 import glob
+import itertools
 import os
-import shutil
 import tempfile
+import threading
 
 from ..core.errors import CgraphError, UsageError
 
 BINARY = ("parquet", "arrow")
 _EXT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+READ_ROWS = 65536  # rows a batch read holds: sliced into the chunks (fewer batches read faster)
+SINK_ROWS = 65536  # rows gathered before a chunk goes to the sink: fewer, larger pieces write faster
 OUT_EXT = {".csv": "csv", ".tsv": "plain", ".jsonl": "jsonl", ".ndjson": "jsonl", **_EXT}
-PART_ROWS = 65536  # rows gathered before a part file is written
 
 
 def binary_format(path, fmt=None):
@@ -167,7 +170,7 @@ class ColumnarRows:
         want = next(sizes)
         pending = None  # rows read but not yet handed on
         try:
-            batches = self._lf.collect_batches(chunk_size=max(size, 4096))
+            batches = self._lf.collect_batches(chunk_size=max(size, READ_ROWS))
             for batch in batches:
                 pending = batch if pending is None else pending.vstack(batch)
                 while pending.height >= want:
@@ -192,27 +195,29 @@ def open_columnar(path, fmt):
 def _frame(pl, rec, head, names, hess):
     """A chunk's records as a DataFrame: the own columns (typed from a binary input;
     else Float64 for the columns read as numbers, String for the others), then
-    value, grad_* and hess_* as Float64."""
+    value, grad_* and hess_* as Float64. The Series share the float arrays' memory
+    (no copy): each chunk's arrays are new, and nothing writes to them afterwards."""
     import numpy as np
-    keep = rec.keep
-    pick = (lambda a: a) if keep is None else (lambda a: a[np.asarray(keep, dtype=np.int64)])
+    keep = None if rec.keep is None else np.asarray(rec.keep, dtype=np.int64)
     frame = getattr(rec, "frame", None)
     cols = []
-    if frame is not None:
-        own = frame.select(list(rec.names))  # the own columns --keep/--drop leave, in their order
-        own = own if keep is None else own[list(keep)]
-        cols.extend(own.get_columns())
+    if frame is not None:  # the own columns --keep/--drop leave, in their order
+        cols.extend(frame.get_column(c) if keep is None else frame.get_column(c).gather(keep) for c in rec.names)
     else:
         for k, name in enumerate(rec.names):
             if name in rec.numeric:
-                cols.append(pl.Series(name, pick(rec.numeric[name]), dtype=pl.Float64))
+                cols.append(_floats(pl, np, name, rec.numeric[name], keep))
             else:
                 t = rec.text[k]
                 cols.append(pl.Series(name, t if keep is None else [t[j] for j in keep], dtype=pl.String))
     fields = ["value"] + ["grad_%s" % w for w in names] + list(hess)
-    for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)):
-        cols.append(pl.Series(f, pick(np.asarray(arr, dtype=float)), dtype=pl.Float64))
+    cols.extend(_floats(pl, np, f, arr, keep) for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)))
     return pl.DataFrame(cols)
+
+
+def _floats(pl, np, name, arr, keep):
+    a = np.asarray(arr, dtype=np.float64)
+    return pl.Series(name, a if keep is None else a[keep])
 
 
 def check_out(path):
@@ -220,51 +225,34 @@ def check_out(path):
     check_writable(path, "-o")
 
 
+def _empty(pl, stream):
+    """The file's columns when no record was made: String where no row said."""
+    schema = {c: pl.String for c in stream.head}
+    schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names] + list(stream.hess)})
+    return pl.DataFrame(schema=schema)
+
+
 def write_binary(stream, path, fmt):
-    """Every record of `stream` into the Parquet or Arrow IPC file `path`: part files
-    in a temporary directory beside it, joined by one streaming sink into a temporary
-    file renamed over `path`. On any error the temporary files are removed."""
+    """Every record of `stream` into the Parquet or Arrow IPC file `path`: one streaming
+    Polars sink into a temporary file beside it, fed a chunk at a time by a generator
+    (an IO-source plugin, pulled lazily: memory stays flat), renamed over `path` once
+    whole. On any error (a bad row raised inside the generator comes out as itself)
+    the temporary file is removed."""
     import polars as pl
     check_out(path)
     folder = os.path.dirname(os.path.abspath(path))
-    parts = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".parts", dir=folder)
+    stop = threading.Event()  # set on Ctrl-C: the generator then ends the sink
+    frames = (_frame(pl, rec, stream.head, stream.names, stream.hess) for rec in stream)
     tmp = None
     try:
-        files, pending, rows, schema = [], [], 0, None
-
-        def spill():
-            df = pl.concat(pending, how="vertical_relaxed") if len(pending) > 1 else pending[0]
-            f = os.path.join(parts, "%06d.%s" % (len(files), fmt))
-            df.write_parquet(f) if fmt == "parquet" else df.write_ipc(f)
-            files.append(f)
-            pending.clear()
-
-        for rec in stream:
-            df = _frame(pl, rec, stream.head, stream.names, stream.hess)
-            if schema is None:
-                schema = df.schema
-            if df.height == 0:
-                continue
-            pending.append(df)
-            rows += df.height
-            if rows >= PART_ROWS:
-                spill()
-                rows = 0
-        if pending:
-            spill()
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
         os.close(fd)
-        if not files:  # no records: an empty file with the columns (String where no row said)
-            if schema is None:
-                schema = {c: pl.String for c in stream.head}
-                schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names]
-                               + list(stream.hess)})
-            empty = pl.DataFrame(schema=schema)
-            empty.write_parquet(tmp) if fmt == "parquet" else empty.write_ipc(tmp)
-        elif fmt == "parquet":
-            pl.scan_parquet(files).sink_parquet(tmp)
-        else:
-            pl.scan_ipc(files).sink_ipc(tmp)
+        # the first chunk is made here, on this thread: it gives the schema (and starts --jobs' workers)
+        first = next(frames, None)
+        if first is None:
+            first = _empty(pl, stream)
+        _sink(_source(pl, first, frames, stop), tmp, fmt, stop)
+        os.chmod(tmp, _mode(path))
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
@@ -273,9 +261,82 @@ def write_binary(stream, path, fmt):
         why = str(e).strip().splitlines()
         raise CgraphError("cannot write %s: %s" % (path, why[0] if why else type(e).__name__)) from None
     finally:
-        shutil.rmtree(parts, ignore_errors=True)
+        frames.close()  # the sink has ended: the stream's generators (--jobs' workers) end here, now
         if tmp is not None:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _mode(path):
+    """The permissions of the file replaced, else those a new file gets (the umask's)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+class _Stopped(Exception):
+    """Raised inside the generator when the main thread was interrupted."""
+
+
+def _sink(lf, tmp, fmt, stop):
+    """lf.sink_parquet/sink_ipc(tmp) on a thread of its own, so that this (the main) thread
+    takes Ctrl-C at once: it then stops the generator at its next chunk, waits for the
+    sink to end (a thread left inside Polars at exit aborts the interpreter) and re-raises.
+    (An Event, not Thread.join: an interrupted join can report the thread ended.)"""
+    failure, done = [], threading.Event()
+
+    def run():
+        try:
+            lf.sink_parquet(tmp) if fmt == "parquet" else lf.sink_ipc(tmp)
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread)
+            failure.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="cgraph-sink", daemon=True).start()
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+        while True:
+            try:
+                done.wait()
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: the generator stops at its next chunk all the same
+                pass
+        raise
+    if failure:
+        raise failure[0]
+
+
+def _source(pl, first, frames, stop):
+    """A LazyFrame whose rows are `first` then each of `frames`, made as the sink asks."""
+    from polars.io.plugins import register_io_source
+    schema = first.schema
+
+    def gathered():  # chunks of about SINK_ROWS rows: the sink writes fewer, larger pieces
+        pending, rows = [], 0
+        for df in itertools.chain([first], frames):
+            if stop.is_set():
+                raise _Stopped()
+            if df.schema != schema:
+                df = df.cast(schema)  # type: ignore[arg-type]
+            pending.append(df)
+            rows += df.height
+            if rows >= SINK_ROWS:
+                yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+                pending, rows = [], 0
+        if pending:
+            yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+
+    def chunks(with_columns, predicate, n_rows, batch_size):
+        for df in gathered():
+            yield df if with_columns is None else df.select(with_columns)
+
+    return register_io_source(chunks, schema=schema)
