@@ -38,6 +38,7 @@ class Records:
         self.keep = keep
         self.hess = hess
         self.frame = None  # Parquet/Arrow input: the chunk's typed rows (a Polars DataFrame)
+        self.strings = None  # CSV input on the fast path (fastcsv.py): the own columns' cells (a Polars frame)
 
     def __len__(self):
         return len(self.lines) if self.keep is None else len(self.keep)
@@ -198,17 +199,21 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     reserved = computed_fields(wrt, second is not None)
     unit = getattr(rows, "unit", "line")  # what a bad row's message names: a line, or a row index
 
+    if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py)
+        rows.reads = list(dict.fromkeys(c for _, c in pairs))
+
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
         for chunk in rows.chunks(size):
             n = len(chunk.lines)
             if n == 0:
                 continue
             errors = chunk.errors
-            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns
+            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns; CSV's fast path
                 numeric = {n: chunk.floats(np, c, errors) for n, c in pairs}
                 cols = dict(bindings)
                 cols.update(numeric)
-                yield (chunk, view.text(chunk.text), {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
+                text = view.text(chunk.text) if not hasattr(chunk, "strings") else _LazyText(view, chunk.text)
+                yield (chunk, text, {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
                 continue
             if chunk.objs is not None:
                 objs = view.objs(chunk.objs)
@@ -249,9 +254,33 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
         typed = getattr(chunk, "typed", None)  # a binary input's numeric columns, read or not
         rec = Records(out, text, {**typed, **own} if typed else own, objs, chunk.lines, value, grads, keep, hess)
         rec.frame = getattr(chunk, "frame", None)  # the typed rows (columnar.py), for a binary output
+        strings = getattr(chunk, "strings", None)  # CSV's fast path: the cells in a Polars frame
+        if strings is not None:
+            rec.strings = strings.select(out) if view.selected else strings
         yield rec
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
+
+
+class _LazyText:
+    """view.text(cells) made on first use (the fast path's cells are lists only if a writer asks)."""
+
+    def __init__(self, view, cells):
+        self._view, self._cells, self._cols = view, cells, None
+
+    def _get(self):
+        if self._cols is None:
+            self._cols = self._view.text(self._cells)
+        return self._cols
+
+    def __getitem__(self, k):
+        return self._get()[k]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
 
 
 def _keep(errors, n, skip_bad, on_bad):

@@ -37,7 +37,11 @@ def _pick(seq, keep):
 
 
 def _reprs(arr):
-    return list(map(repr, arr.tolist()))
+    """repr of each float (a long array a column at a time with Polars: fastcsv.py)."""
+    if len(arr) < 2048:
+        return list(map(repr, arr.tolist()))
+    from ..features.fastcsv import repr_list
+    return repr_list(arr)
 
 
 class CsvRecords:
@@ -54,6 +58,10 @@ class CsvRecords:
 
     def write(self, rec):
         keep = rec.keep
+        if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
+            from ..features.fastcsv import write_rows
+            write_rows(self.out, rec.strings, [rec.value, *rec.grads, *rec.hess], keep)
+            return
         cols = [_pick(c, keep) for c in rec.text]
         if self.d == "\t":  # plain output is for a terminal too: control characters escaped
             cols = [[printable(s) for s in c] for c in cols]

@@ -1,0 +1,255 @@
+"""The fast path of CSV (or TSV) rows in, CSV records out: Polars reads, casts
+and writes, and the results are byte for byte those of the exact path
+(readers.py, present/records.py), which it falls back on.
+
+It is taken only when it is provably equivalent: a regular file whose bytes
+(scanned a block at a time, never read whole) hold no quote, no carriage return,
+no NUL, no line longer than MAX_LINE and no line after the header starting with
+white space, a control character or a non-ASCII byte (so no blank line: every
+row is one line, row i is line `first + i`), and all of it UTF-8. A row goes
+through Polars only if none of its cells is empty (or missing: a short row) and
+every number it reads is finite and in the language's syntax; the other rows,
+in runs, are read again as text and go through the exact path, as do all the
+rows from the first one Polars fails on (a long row, say). Polars is imported
+here only, on the data path.
+
+`float_texts` writes doubles as Python's repr does (the records' format) a
+column at a time: Polars' shortest round-trip text, with repr's own text for
+the few values where the two forms differ (NaN, and magnitudes below 1e-4).
+"""
+
+import itertools
+import os
+
+from .readers import MAX_LINE
+
+BLOCK = 1 << 24  # bytes of the file scanned at a time
+BATCH = 65536  # rows Polars hands on at a time (at least the exact path's chunk)
+MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
+SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
+# the language's number syntax (core/numbers.py _NUMBER), in Polars' linear-time regex
+SYNTAX = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def eligible(path, skip, delimiter):
+    """Whether the rows of the file at `path` after its first `skip` lines can be read
+    by Polars with the exact path's meaning (see the module's docstring). The
+    environment variable CGRAPH_FASTCSV=0 turns the fast path off (for the tests)."""
+    if os.environ.get("CGRAPH_FASTCSV") == "0":
+        return False
+    if path is None or path == "-" or len(delimiter) != 1 or not delimiter.isascii():
+        return False
+    if delimiter in '"\r\n' or not delimiter.isprintable() and delimiter != "\t":
+        return False
+    try:
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as fh:
+            return _scan(fh, skip)
+    except OSError:
+        return False
+
+
+def _scan(fh, skip):
+    import numpy as np
+    carry = b""  # the end of the previous block after its last newline
+    start = None  # offset in the data where the first data line starts (None: still skipping)
+    skipped = 0
+    if skip == 0:
+        head = fh.read(3)
+        if head.startswith(b"\xef\xbb\xbf"):  # a byte-order mark on a row: the exact path drops it
+            return False
+        fh.seek(0)
+        start = 0
+    while True:
+        block = fh.read(BLOCK)
+        if not block:
+            break
+        if b'"' in block or b"\r" in block or b"\x00" in block:
+            return False
+        data = carry + block
+        last = data.rfind(b"\n")
+        if last < 0:
+            if len(data) >= MAX_LINE:
+                return False
+            carry = data
+            continue
+        body, carry = data[:last + 1], data[last + 1:]
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        arr = np.frombuffer(body, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        begins = np.concatenate(([0], ends[:-1] + 1))
+        if start is None:
+            if skipped + len(ends) < skip:
+                skipped += len(ends)
+                continue
+            first = skip - skipped  # lines of this block still skipped
+            begins, ends = begins[first:], ends[first:]
+            start = 0
+        if len(ends) and int((ends - begins).max()) >= MAX_LINE:
+            return False
+        lead = arr[begins] if len(begins) else arr[:0]
+        if bool(((lead <= 32) | (lead >= 128)).any()):
+            return False
+    if carry:
+        try:
+            carry.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if start is not None and (len(carry) >= MAX_LINE or carry[0] <= 32 or carry[0] >= 128):
+            return False
+    return True
+
+
+class FastChunk:
+    """A batch of rows read by Polars: `lines` their line numbers, `strings` the cells as
+    text (a Polars frame of the columns, by name), `floats` an input column's doubles
+    (all finite: checked before the batch is taken). `text`: the cells as lists, made
+    only if a writer other than the fast one asks."""
+
+    objs = None
+    fatal = None
+
+    def __init__(self, strings, numbers, first):
+        from .columnar import LazyColumns
+        self.strings = strings
+        self._numbers = numbers
+        self.lines = range(first, first + strings.height)
+        self.errors = {}
+        self.text = LazyColumns(lambda: [strings.get_column(c).to_list() for c in strings.columns])
+
+    def floats(self, np, col, errors):
+        return self._numbers[col]
+
+
+def chunks(rows, path, size, reads):
+    """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
+    lines are behind) from Polars, with the exact path's chunks for the rows it
+    does not take. `reads`: the columns read as numbers."""
+    import polars as pl
+    columns = rows.columns
+    k = len(columns)
+    names = ["c%d" % i for i in range(k)]
+    nums = {c: "f%d" % columns.index(c) for c in reads}
+    skip = rows.line  # lines before the first row
+    done = 0  # rows handed on
+    text = _TextLines(path)
+    lf = pl.scan_csv(path, has_header=False, skip_lines=skip, separator=rows.d, quote_char=None,
+                     schema={n: pl.String for n in names}, raise_if_empty=False)
+    checks = [pl.col(n).is_not_null() for n in names]
+    casts = []
+    for c, f in nums.items():
+        src = pl.col(names[columns.index(c)])
+        casts.append(pl.when(src.str.contains(SYNTAX)).then(src.cast(pl.Float64, strict=False)).alias(f))
+        checks.append(pl.col(f).is_finite().fill_null(False))
+    lf = lf.with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+    batches = iter(lf.collect_batches(chunk_size=max(size, BATCH)))
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 (a row Polars cannot read: the exact path from it on)
+            break
+        for start, end, ok in _runs(batch.get_column("_ok")):
+            if ok:
+                part = batch.slice(start, end - start)
+                strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+                numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+                yield FastChunk(strings, numbers, skip + done + 1)
+            else:
+                yield from _exact(rows, text, skip + done, end - start, size)
+            done += end - start
+    yield from _exact(rows, text, skip + done, None, size)
+
+
+def _runs(ok):
+    """(start, end, ok) of the runs of a batch's rows; one run of bad rows for the whole
+    batch when there are more than MAX_RUNS."""
+    n = len(ok)
+    if n == 0:
+        return []
+    if ok.all():
+        return [(0, n, True)]
+    import numpy as np
+    a = ok.to_numpy()
+    cuts = np.flatnonzero(a[1:] != a[:-1]) + 1
+    if len(cuts) >= MAX_RUNS:
+        return [(0, n, False)]
+    bounds = [0] + cuts.tolist() + [n]
+    return [(s, e, bool(a[s])) for s, e in zip(bounds, bounds[1:])]
+
+
+class _TextLines:
+    """The file's lines as the exact path reads them (readers.py), from a line on: one
+    handle that only moves forward."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fh = None
+        self.at = 0
+
+    def lines(self, start, n):
+        if self.fh is None:
+            self.fh = open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        if start > self.at:
+            next(itertools.islice(self.fh, start - self.at, start - self.at), None)
+            self.at = start
+        self.at = start + n if n is not None else self.at
+        return self.fh if n is None else itertools.islice(self.fh, n)
+
+
+def _exact(rows, text, skipped, n, size):
+    """Rows after line `skipped` (n of them, or to the end) through the exact path's reader."""
+    rows.line = skipped
+    rows._it = iter(list(text.lines(skipped, n))) if n is not None else text.lines(skipped, None)
+    yield from rows.text_chunks(size)
+
+
+# ---- writing ------------------------------------------------------------------
+
+def float_texts(arr):
+    """A float array as a Polars String series, each value as Python's repr writes it."""
+    import numpy as np
+    import polars as pl
+    arr = np.asarray(arr, dtype=float)
+    s = pl.Series(arr, dtype=pl.Float64).cast(pl.String)
+    with np.errstate(invalid="ignore"):
+        odd = np.isnan(arr) | ((np.abs(arr) < SMALL) & (arr != 0))
+    if odd.any():
+        idx = np.flatnonzero(odd)
+        s = s.scatter(idx, [repr(v) for v in arr[idx].tolist()])
+    return s
+
+
+def repr_list(arr):
+    """list(map(repr, arr.tolist())), faster for a long array."""
+    if len(arr) < 2048:
+        return list(map(repr, arr.tolist()))
+    return float_texts(arr).to_list()
+
+
+def write_rows(out, strings, numbers, keep=None):
+    """CSV lines of the cells in `strings` (a Polars frame of String columns, none
+    holding a quote or a line break) then `numbers` (float arrays), as csv.writer
+    writes them: a cell is quoted only if it holds a comma."""
+    import numpy as np
+    import polars as pl
+    if keep is not None:
+        idx = np.asarray(keep, dtype=np.int64)
+        strings = strings[idx] if len(idx) else strings.clear()
+        numbers = [a[idx] for a in numbers]
+    if strings.height == 0 and not (numbers and len(numbers[0])):
+        return
+    cols = [pl.when(pl.col(c) != "").then(pl.col(c)).alias("s%d" % i) for i, c in enumerate(strings.columns)]
+    frame = strings.select(cols) if cols else pl.DataFrame()
+    frame = frame.with_columns([float_texts(a).alias("n%d" % i) for i, a in enumerate(numbers)])
+    buf = getattr(out, "buffer", None)
+    if buf is not None:
+        out.flush()
+        frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style="necessary")
+    else:
+        out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style="necessary"))
