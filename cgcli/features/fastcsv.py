@@ -3,14 +3,15 @@ and writes, and the results are byte for byte those of the exact path
 (readers.py, present/records.py), which it falls back on.
 
 It is taken only when it is provably equivalent: a regular file whose bytes
-(scanned a block at a time, never read whole) hold no quote, no carriage return,
-no NUL, no line longer than MAX_LINE and no line after the header starting with
-white space, a control character or a non-ASCII byte (so no blank line: every
-row is one line, row i is line `first + i`), and all of it UTF-8. A row goes
-through Polars only if none of its cells is empty (or missing: a short row) and
-every number it reads is finite and in the language's syntax; the other rows,
-in runs, are read again as text and go through the exact path, as do all the
-rows from the first one Polars fails on (a long row, say). Polars is imported
+after the header (scanned a block at a time, never read whole) hold no quote, no
+carriage return and no NUL, and are UTF-8: then every line is one row for Polars
+(an empty one a row of nulls), row i is line `first + i`. A row goes through Polars only if
+none of its cells is empty (or missing: a short row), its first cell does not
+start with white space or a control character (a blank line, which the exact
+path skips), it is shorter than MAX_LINE, and every number it reads is finite
+and in the language's syntax; the other rows, in runs, are read again as text
+and go through the exact path, as do all the rows from the first one Polars
+fails on (a long row, say). Polars is imported
 here only, on the data path.
 
 `float_texts` writes doubles as Python's repr does (the records' format) a
@@ -24,7 +25,7 @@ import os
 from .readers import MAX_LINE
 
 BLOCK = 1 << 24  # bytes of the file scanned at a time
-BATCH = 65536  # rows Polars hands on at a time (at least the exact path's chunk)
+BATCH = 262144  # rows Polars hands on at a time (at least the exact path's chunk)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
 # the language's number syntax (core/numbers.py _NUMBER), in Polars' linear-time regex
@@ -51,56 +52,41 @@ def eligible(path, skip, delimiter):
 
 
 def _scan(fh, skip):
-    import numpy as np
-    carry = b""  # the end of the previous block after its last newline
-    start = None  # offset in the data where the first data line starts (None: still skipping)
-    skipped = 0
-    if skip == 0:
-        head = fh.read(3)
-        if head.startswith(b"\xef\xbb\xbf"):  # a byte-order mark on a row: the exact path drops it
-            return False
-        fh.seek(0)
-        start = 0
-    while True:
+    """The byte checks of `eligible`, a block at a time, on the lines after the first `skip`."""
+    import codecs
+    data = b""
+    while skip:  # the header and comment lines: the exact path has read them already
         block = fh.read(BLOCK)
+        if not block:
+            return True  # no rows
+        data += block
+        while skip:
+            nl = data.find(b"\n")
+            if nl < 0:
+                break
+            data, skip = data[nl + 1:], skip - 1
+        if skip and len(data) >= MAX_LINE:
+            return False
+    if data.startswith(b"\xef\xbb\xbf"):
+        return False  # a byte-order mark before the first row: the exact path drops it
+    # an empty line is a row of nulls for Polars (tests/test_fastcsv.py holds it to that),
+    # so it goes to the exact path, which skips it
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    while True:
+        block = data or fh.read(BLOCK)
+        data = b""
         if not block:
             break
         if b'"' in block or b"\r" in block or b"\x00" in block:
             return False
-        data = carry + block
-        last = data.rfind(b"\n")
-        if last < 0:
-            if len(data) >= MAX_LINE:
-                return False
-            carry = data
-            continue
-        body, carry = data[:last + 1], data[last + 1:]
         try:
-            body.decode("utf-8")
+            utf8.decode(block[:1] if block.isascii() else block)  # (a byte ends a pending sequence)
         except UnicodeDecodeError:
             return False
-        arr = np.frombuffer(body, dtype=np.uint8)
-        ends = np.flatnonzero(arr == 10)
-        begins = np.concatenate(([0], ends[:-1] + 1))
-        if start is None:
-            if skipped + len(ends) < skip:
-                skipped += len(ends)
-                continue
-            first = skip - skipped  # lines of this block still skipped
-            begins, ends = begins[first:], ends[first:]
-            start = 0
-        if len(ends) and int((ends - begins).max()) >= MAX_LINE:
-            return False
-        lead = arr[begins] if len(begins) else arr[:0]
-        if bool(((lead <= 32) | (lead >= 128)).any()):
-            return False
-    if carry:
-        try:
-            carry.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        if start is not None and (len(carry) >= MAX_LINE or carry[0] <= 32 or carry[0] >= 128):
-            return False
+    try:
+        utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
     return True
 
 
@@ -145,6 +131,10 @@ def chunks(rows, path, size, reads):
         src = pl.col(names[columns.index(c)])
         casts.append(pl.when(src.str.contains(SYNTAX)).then(src.cast(pl.Float64, strict=False)).alias(f))
         checks.append(pl.col(f).is_finite().fill_null(False))
+    # a row whose line the exact path may read otherwise: a blank one (white space only, which
+    # it skips: the first cell starts with white space), one longer than MAX_LINE (an error)
+    checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
+    checks.append(pl.sum_horizontal([pl.col(n).str.len_bytes() for n in names]) < MAX_LINE - k)
     lf = lf.with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
     batches = iter(lf.collect_batches(chunk_size=max(size, BATCH)))
     while True:
@@ -211,14 +201,19 @@ def _exact(rows, text, skipped, n, size):
 
 # ---- writing ------------------------------------------------------------------
 
+def _odd(np, arr):
+    """Where Polars' text of a double is not repr's: NaN, and 0 < |x| < SMALL."""
+    with np.errstate(invalid="ignore"):
+        return np.isnan(arr) | ((np.abs(arr) < SMALL) & (arr != 0))
+
+
 def float_texts(arr):
     """A float array as a Polars String series, each value as Python's repr writes it."""
     import numpy as np
     import polars as pl
     arr = np.asarray(arr, dtype=float)
     s = pl.Series(arr, dtype=pl.Float64).cast(pl.String)
-    with np.errstate(invalid="ignore"):
-        odd = np.isnan(arr) | ((np.abs(arr) < SMALL) & (arr != 0))
+    odd = _odd(np, arr)
     if odd.any():
         idx = np.flatnonzero(odd)
         s = s.scatter(idx, [repr(v) for v in arr[idx].tolist()])
@@ -232,24 +227,35 @@ def repr_list(arr):
     return float_texts(arr).to_list()
 
 
+def _column(np, pl, arr, name):
+    """A column of numbers for write_csv: the doubles themselves where Polars writes each
+    as repr does (it writes them as its cast to String does), else their text."""
+    if _odd(np, arr).any():
+        return float_texts(arr).alias(name)
+    return pl.Series(name, arr, dtype=pl.Float64)
+
+
 def write_rows(out, strings, numbers, keep=None):
     """CSV lines of the cells in `strings` (a Polars frame of String columns, none
-    holding a quote or a line break) then `numbers` (float arrays), as csv.writer
-    writes them: a cell is quoted only if it holds a comma."""
+    empty and none holding a quote or a line break) then `numbers` (float arrays), as
+    csv.writer writes them: a cell is quoted only if it holds a comma."""
     import numpy as np
     import polars as pl
     if keep is not None:
         idx = np.asarray(keep, dtype=np.int64)
         strings = strings[idx] if len(idx) else strings.clear()
         numbers = [a[idx] for a in numbers]
-    if strings.height == 0 and not (numbers and len(numbers[0])):
+    if strings.height == 0:
         return
-    cols = [pl.when(pl.col(c) != "").then(pl.col(c)).alias("s%d" % i) for i, c in enumerate(strings.columns)]
-    frame = strings.select(cols) if cols else pl.DataFrame()
-    frame = frame.with_columns([float_texts(a).alias("n%d" % i) for i, a in enumerate(numbers)])
+    frame = pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
+                         + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)])
+    # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
+    comma = strings.width and strings.select(
+        pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item()
+    quote = "necessary" if comma else "never"
     buf = getattr(out, "buffer", None)
     if buf is not None:
         out.flush()
-        frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style="necessary")
+        frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style=quote)
     else:
-        out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style="necessary"))
+        out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style=quote))
