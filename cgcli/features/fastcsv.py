@@ -24,6 +24,7 @@ import os
 
 from .readers import MAX_LINE
 
+SMALL_FILE = 1 << 20  # bytes: below it, the exact path
 BLOCK = 1 << 24  # bytes of the file scanned at a time
 BATCH = 262144  # rows Polars hands on at a time (at least the exact path's chunk)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
@@ -35,15 +36,18 @@ SYNTAX = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 def eligible(path, skip, delimiter):
     """Whether the rows of the file at `path` after its first `skip` lines can be read
     by Polars with the exact path's meaning (see the module's docstring). The
-    environment variable CGRAPH_FASTCSV=0 turns the fast path off (for the tests)."""
-    if os.environ.get("CGRAPH_FASTCSV") == "0":
+    A file smaller than SMALL_FILE is read by the exact path (Polars' import would cost
+    more than it saves). The environment variable CGRAPH_FASTCSV=0 turns the fast path
+    off, =1 takes it whatever the size (for the tests)."""
+    force = os.environ.get("CGRAPH_FASTCSV")
+    if force == "0":
         return False
     if path is None or path == "-" or len(delimiter) != 1 or not delimiter.isascii():
         return False
     if delimiter in '"\r\n' or not delimiter.isprintable() and delimiter != "\t":
         return False
     try:
-        if not os.path.isfile(path):
+        if not os.path.isfile(path) or force != "1" and os.path.getsize(path) < SMALL_FILE:
             return False
         with open(path, "rb") as fh:
             return _scan(fh, skip)

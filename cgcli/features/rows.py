@@ -212,7 +212,11 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
                 numeric = {n: chunk.floats(np, c, errors) for n, c in pairs}
                 cols = dict(bindings)
                 cols.update(numeric)
-                text = view.text(chunk.text) if not hasattr(chunk, "strings") else _LazyText(view, chunk.text)
+                if hasattr(chunk, "strings"):  # CSV's fast path: the cells as lists only if a writer asks
+                    from .columnar import LazyColumns
+                    text = LazyColumns(lambda chunk=chunk: view.text(chunk.text))
+                else:
+                    text = view.text(chunk.text)
                 yield (chunk, text, {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
                 continue
             if chunk.objs is not None:
@@ -260,27 +264,6 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
         yield rec
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])
-
-
-class _LazyText:
-    """view.text(cells) made on first use (the fast path's cells are lists only if a writer asks)."""
-
-    def __init__(self, view, cells):
-        self._view, self._cells, self._cols = view, cells, None
-
-    def _get(self):
-        if self._cols is None:
-            self._cols = self._view.text(self._cells)
-        return self._cols
-
-    def __getitem__(self, k):
-        return self._get()[k]
-
-    def __iter__(self):
-        return iter(self._get())
-
-    def __len__(self):
-        return len(self._get())
 
 
 def _keep(errors, n, skip_bad, on_bad):

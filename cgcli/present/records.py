@@ -2,6 +2,7 @@
 CSV, tab-separated plain text, JSON Lines or a Rich table, a chunk at a time."""
 
 import re
+import sys
 
 from ..core.errors import printable
 from .common import console, fit_table, num, text
@@ -36,9 +37,12 @@ def _pick(seq, keep):
     return [seq[j] for j in keep]
 
 
-def _reprs(arr):
-    """repr of each float (a long array a column at a time with Polars: fastcsv.py)."""
-    if len(arr) < 2048:
+LONG_RUN = 100_000  # records written before the numbers are formatted with Polars (its import costs)
+
+
+def _reprs(arr, polars=False):
+    """repr of each float; with `polars`, a long array a column at a time (fastcsv.py)."""
+    if not polars or len(arr) < 2048:
         return list(map(repr, arr.tolist()))
     from ..features.fastcsv import repr_list
     return repr_list(arr)
@@ -52,6 +56,7 @@ class CsvRecords:
         self.out = out
         self.d = delimiter
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        self.written = 0
 
     def start(self, names, wrt, hess=()):
         self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess))
@@ -67,11 +72,13 @@ class CsvRecords:
             cols = [[printable(s) for s in c] for c in cols]
         plain_text = all(not any(ch in s for ch in (self.d, '"', "\n", "\r"))
                          for s in ("\x00".join(c) for c in cols))
-        cols.append(_reprs(_pick(rec.value, keep)))
-        cols.extend(_reprs(_pick(gr, keep)) for gr in rec.grads)
-        cols.extend(_reprs(_pick(h, keep)) for h in rec.hess)
+        fast = self.written >= LONG_RUN or "polars" in sys.modules
+        cols.append(_reprs(_pick(rec.value, keep), fast))
+        cols.extend(_reprs(_pick(gr, keep), fast) for gr in rec.grads)
+        cols.extend(_reprs(_pick(h, keep), fast) for h in rec.hess)
         if not cols[-1]:
             return
+        self.written += len(cols[-1])
         if plain_text:
             self.out.write("\n".join(map(self.d.join, zip(*cols))) + "\n")
         else:
