@@ -71,6 +71,8 @@ def _scan(fh, skip):
             data, skip = data[nl + 1:], skip - 1
         if skip and len(data) >= MAX_LINE:
             return False
+    if not data:
+        data = fh.read(BLOCK)
     if data.startswith(b"\xef\xbb\xbf"):
         return False  # a byte-order mark before the first row: the exact path drops it
     # an empty line is a row of nulls for Polars (tests/test_fastcsv.py holds it to that),

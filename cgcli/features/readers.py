@@ -191,6 +191,8 @@ class CsvRows(_Rows):
         every line with k - 1 delimiters."""
         if '"' in text or "\r" in text or "\n" in lines:
             return None
+        if k == 1 and not all(map(str.strip, lines)):  # a line of white space only: blank, not a row
+            return None
         counts = set(map(str.count, lines, itertools.repeat(d, len(lines))))
         if counts != {k - 1}:
             return None
