@@ -69,12 +69,10 @@ cells = st.one_of(
                      "+", "-", "1.5e+3", "00012", "Infinity", "+nan", "1d", "1f", "٣", "１", "1e+", "--1"]))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(st.lists(cells, min_size=1, max_size=30))
 def test_polars_reads_a_number_only_as_the_exact_path_does(texts):
-    s = pl.Series("c", texts)
-    got = pl.select(pl.when(pl.lit(s).str.contains(fastcsv.SYNTAX)).then(
-        pl.lit(s).cast(pl.Float64, strict=False))).to_series().to_list()
+    got = pl.Series("c", texts).cast(pl.Float64, strict=False).to_list()
     for t, v in zip(texts, got):
         if v is None or not math.isfinite(v):
             continue  # the exact path reads the row
@@ -151,9 +149,9 @@ def test_the_fast_path_is_taken_and_falls_back_in_the_middle(cg, tmp_path, monke
     fast = []
     real = fastcsv.FastChunk.__init__
 
-    def count(self, strings, numbers, first):
+    def count(self, strings, numbers, first, *rest):
         fast.append((first, strings.height))
-        real(self, strings, numbers, first)
+        real(self, strings, numbers, first, *rest)
     monkeypatch.setattr(fastcsv.FastChunk, "__init__", count)
     rows = ["%d,%d" % (i, i % 7) for i in range(1, 3001)]
     rows[100] = "abc,1"

@@ -4,12 +4,12 @@ and writes, and the results are byte for byte those of the exact path
 
 It is taken only when it is provably equivalent: a regular file whose bytes
 after the header (scanned a block at a time, never read whole) hold no quote, no
-carriage return and no NUL, and are UTF-8: then every line is one row for Polars
-(an empty one a row of nulls), row i is line `first + i`. A row goes through Polars only if
-none of its cells is empty (or missing: a short row), its first cell does not
-start with white space or a control character (a blank line, which the exact
-path skips), it is shorter than MAX_LINE, and every number it reads is finite
-and in the language's syntax; the other rows, in runs, are read again as text
+carriage return, no NUL and no line longer than MAX_LINE, and are UTF-8: then
+every line is one row for Polars (an empty one a row of nulls), row i is line `first + i`. A row goes through Polars only if
+none of its cells is empty (or missing: a short row, so a blank line), and every
+number it reads is finite (Polars reads a subset of the language's numbers, as
+the exact path does: tests/test_fastcsv.py) and, in a file of one column, its
+cell does not start with white space (a blank line, which the exact path skips); the other rows, in runs, are read again as text
 and go through the exact path, as do all the rows from the first one Polars
 fails on (a long row, say). Polars is imported
 here only, on the data path.
@@ -25,12 +25,10 @@ import os
 from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
-BLOCK = 1 << 24  # bytes of the file scanned at a time
+BLOCK = 1 << 23  # bytes of the file scanned at a time (at most MAX_LINE)
 BATCH = 262144  # rows Polars hands on at a time (at least the exact path's chunk)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
-# the language's number syntax (core/numbers.py _NUMBER), in Polars' linear-time regex
-SYNTAX = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
 def eligible(path, skip, delimiter):
@@ -73,17 +71,30 @@ def _scan(fh, skip):
             return False
     if not data:
         data = fh.read(BLOCK)
+    if len(data) > BLOCK:  # long comment lines: the measure below takes a block at most
+        return False
     if data.startswith(b"\xef\xbb\xbf"):
         return False  # a byte-order mark before the first row: the exact path drops it
     # an empty line is a row of nulls for Polars (tests/test_fastcsv.py holds it to that),
     # so it goes to the exact path, which skips it
     utf8 = codecs.getincrementaldecoder("utf-8")()
+    run = 0  # bytes since the last newline
     while True:
         block = data or fh.read(BLOCK)
         data = b""
         if not block:
             break
         if b'"' in block or b"\r" in block or b"\x00" in block:
+            return False
+        # a line within a block is at most BLOCK <= MAX_LINE bytes; one across blocks is measured
+        first = block.find(b"\n")
+        if first < 0:
+            run += len(block)
+        else:
+            if run + first + 1 >= MAX_LINE:
+                return False
+            run = len(block) - block.rfind(b"\n") - 1
+        if run >= MAX_LINE - 1:
             return False
         try:
             utf8.decode(block[:1] if block.isascii() else block)  # (a byte ends a pending sequence)
@@ -105,9 +116,10 @@ class FastChunk:
     objs = None
     fatal = None
 
-    def __init__(self, strings, numbers, first):
+    def __init__(self, strings, numbers, first, commas=False):
         from .columnar import LazyColumns
         self.strings = strings
+        self.commas = commas  # whether a cell may hold a comma (not when "," split the line)
         self._numbers = numbers
         self.lines = range(first, first + strings.height)
         self.errors = {}
@@ -117,10 +129,11 @@ class FastChunk:
         return self._numbers[col]
 
 
-def chunks(rows, path, size, reads):
+def chunks(rows, path, size, reads, fast_size=None):
     """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
     lines are behind) from Polars, with the exact path's chunks for the rows it
-    does not take. `reads`: the columns read as numbers."""
+    does not take. `reads`: the columns read as numbers; `fast_size`: rows in a chunk
+    from Polars (default `size`, the exact path's)."""
     import polars as pl
     columns = rows.columns
     k = len(columns)
@@ -133,15 +146,14 @@ def chunks(rows, path, size, reads):
                      schema={n: pl.String for n in names}, raise_if_empty=False)
     checks = [pl.col(n).is_not_null() for n in names]
     casts = []
-    for c, f in nums.items():
-        src = pl.col(names[columns.index(c)])
-        casts.append(pl.when(src.str.contains(SYNTAX)).then(src.cast(pl.Float64, strict=False)).alias(f))
+    for c, f in nums.items():  # Polars reads a subset of the language's numbers, to the same doubles
+        casts.append(pl.col(names[columns.index(c)]).cast(pl.Float64, strict=False).alias(f))
         checks.append(pl.col(f).is_finite().fill_null(False))
-    # a row whose line the exact path may read otherwise: a blank one (white space only, which
-    # it skips: the first cell starts with white space), one longer than MAX_LINE (an error)
-    checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
-    checks.append(pl.sum_horizontal([pl.col(n).str.len_bytes() for n in names]) < MAX_LINE - k)
+    if k == 1:  # a line of white space only is blank (no row) for the exact path; with more
+        # columns it is a short row for Polars, so a row of nulls
+        checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
     lf = lf.with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+    exact, size = size, fast_size or size
     batches = iter(lf.collect_batches(chunk_size=max(size, BATCH)))
     while True:
         try:
@@ -151,15 +163,16 @@ def chunks(rows, path, size, reads):
         except Exception:  # noqa: BLE001 (a row Polars cannot read: the exact path from it on)
             break
         for start, end, ok in _runs(batch.get_column("_ok")):
-            if ok:
-                part = batch.slice(start, end - start)
-                strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
-                numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
-                yield FastChunk(strings, numbers, skip + done + 1)
+            if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
+                for at in range(start, end, size):
+                    part = batch.slice(at, min(size, end - at))
+                    strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+                    numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+                    yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
             else:
-                yield from _exact(rows, text, skip + done, end - start, size)
+                yield from _exact(rows, text, skip + done, end - start, exact)
             done += end - start
-    yield from _exact(rows, text, skip + done, None, size)
+    yield from _exact(rows, text, skip + done, None, exact)
 
 
 def _runs(ok):
@@ -241,10 +254,10 @@ def _column(np, pl, arr, name):
     return pl.Series(name, arr, dtype=pl.Float64)
 
 
-def write_rows(out, strings, numbers, keep=None):
+def write_rows(out, strings, numbers, keep=None, commas=True):
     """CSV lines of the cells in `strings` (a Polars frame of String columns, none
     empty and none holding a quote or a line break) then `numbers` (float arrays), as
-    csv.writer writes them: a cell is quoted only if it holds a comma."""
+    csv.writer writes them: a cell is quoted only if it holds a comma (`commas`: it may)."""
     import numpy as np
     import polars as pl
     if keep is not None:
@@ -256,7 +269,7 @@ def write_rows(out, strings, numbers, keep=None):
     frame = pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
                          + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)])
     # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
-    comma = strings.width and strings.select(
+    comma = commas and strings.width and strings.select(
         pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item()
     quote = "necessary" if comma else "never"
     buf = getattr(out, "buffer", None)

@@ -127,6 +127,7 @@ class CsvRows(_Rows):
         self.d = delimiter
         self.path = path
         self.reads = None
+        self.fast_size = None  # rows in a chunk on the fast path (default: as on the exact path)
         header = _first_line(self._it) if first is None else first
         self.line = 1
         while True:
@@ -160,7 +161,7 @@ class CsvRows(_Rows):
             from . import fastcsv
             if fastcsv.eligible(self.path, self.line, self.d):
                 self._it = iter(())  # the file is read again, by Polars and, for the rows it leaves, as text
-                return fastcsv.chunks(self, self.path, size, self.reads)
+                return fastcsv.chunks(self, self.path, size, self.reads, self.fast_size)
         return self.text_chunks(size)
 
     def text_chunks(self, size):

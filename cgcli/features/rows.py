@@ -20,6 +20,7 @@ from .select import Columns
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
+FAST_CHUNK = 65536  # rows, at most, in a chunk of CSV's fast path (fastcsv.py)
 
 
 class Records:
@@ -39,6 +40,7 @@ class Records:
         self.hess = hess
         self.frame = None  # Parquet/Arrow input: the chunk's typed rows (a Polars DataFrame)
         self.strings = None  # CSV input on the fast path (fastcsv.py): the own columns' cells (a Polars frame)
+        self.commas = True  # ... and whether one may hold a comma
 
     def __len__(self):
         return len(self.lines) if self.keep is None else len(self.keep)
@@ -199,8 +201,9 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     reserved = computed_fields(wrt, second is not None)
     unit = getattr(rows, "unit", "line")  # what a bad row's message names: a line, or a row index
 
-    if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py)
-        rows.reads = list(dict.fromkeys(c for _, c in pairs))
+    if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
+        rows.reads = list(dict.fromkeys(c for _, c in pairs))  # whose chunks are bounded by cells only
+        rows.fast_size = max(256, min(FAST_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
 
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
         for chunk in rows.chunks(size):
@@ -261,6 +264,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
         strings = getattr(chunk, "strings", None)  # CSV's fast path: the cells in a Polars frame
         if strings is not None:
             rec.strings = strings.select(out) if view.selected else strings
+            rec.commas = chunk.commas
         yield rec
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])

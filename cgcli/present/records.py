@@ -65,7 +65,7 @@ class CsvRecords:
         keep = rec.keep
         if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
             from ..features.fastcsv import write_rows
-            write_rows(self.out, rec.strings, [rec.value, *rec.grads, *rec.hess], keep)
+            write_rows(self.out, rec.strings, [rec.value, *rec.grads, *rec.hess], keep, rec.commas)
             return
         cols = [_pick(c, keep) for c in rec.text]
         if self.d == "\t":  # plain output is for a terminal too: control characters escaped
