@@ -174,12 +174,24 @@ def test_the_fast_path_is_taken_and_falls_back_in_the_middle(cg, tmp_path, monke
     assert "line 3003: expected 2 cells, found 3" in one.err
 
 
-@pytest.mark.parametrize("data, skip", [(b'x,y\n"1",2\n', 1), (b"x,y\n1,2\r\n3,4\r\n", 1), (b"x,y\n1,\x002\n", 1),
-                                        (b"\xef\xbb\xbf1,2\n", 0), (b"x,y\n1,\xff\n", 1), (b"x,y\n1,2\n", 1)])
-def test_what_the_fast_path_leaves(tmp_path, monkeypatch, data, skip):
-    """A quote, a carriage return, a NUL, a byte-order mark on a row, a byte that is not UTF-8."""
+@pytest.mark.parametrize("data", [b'1,"2"\n', b"1,2\r\n3,4\r\n", b"1,2\r3,4\n", b"1,\x002\n", b"1,\xff\n",
+                                  b"1,2\n", "1,\u00e9\n".encode()])
+def test_what_the_fast_path_leaves_to_the_exact_one(data):
+    """A quote, a carriage return, a NUL, a byte that is not UTF-8; not plain UTF-8."""
+    assert fastcsv._plain(data) == (data in (b"1,2\n", "1,\u00e9\n".encode()))
+
+
+def test_a_byte_order_mark_on_a_row_and_long_lines_go_the_exact_way(tmp_path, monkeypatch):
+    import io
+    assert fastcsv._after(io.BytesIO(b"\xef\xbb\xbf1,2\n"), 0) is None
+    assert fastcsv._after(io.BytesIO(b"\xef\xbb\xbfx,y\n1,2\n"), 1) == b"1,2\n"
+    assert fastcsv._after(io.BytesIO(b"#c\nx,y\n1,2\n"), 2) == b"1,2\n"
+    monkeypatch.setattr(fastcsv, "MAX_LINE", 8)
+    assert not fastcsv._plain(b"1,2345678\n1,2\n") and fastcsv._plain(b"1,2\n1,2\n")
+    assert not fastcsv.eligible("-", ",") and not fastcsv.eligible(str(tmp_path), ",")
+    monkeypatch.setenv("CGRAPH_FASTCSV", "0")
+    f = tmp_path / "r.csv"
+    f.write_text("x\n1\n")
+    assert not fastcsv.eligible(str(f), ",")
     monkeypatch.setenv("CGRAPH_FASTCSV", "1")
-    path = tmp_path / "r.csv"
-    path.write_bytes(data)
-    assert fastcsv.eligible(str(path), skip, ",") == (data == b"x,y\n1,2\n")
-    assert not fastcsv.eligible("-", skip, ",")
+    assert fastcsv.eligible(str(f), ",") and not fastcsv.eligible(str(f), "\u00e9")

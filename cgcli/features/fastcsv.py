@@ -31,36 +31,31 @@ MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the who
 SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
 
 
-def eligible(path, skip, delimiter):
-    """Whether the rows of the file at `path` after its first `skip` lines can be read
-    by Polars with the exact path's meaning (see the module's docstring). The
-    A file smaller than SMALL_FILE is read by the exact path (Polars' import would cost
-    more than it saves). The environment variable CGRAPH_FASTCSV=0 turns the fast path
-    off, =1 takes it whatever the size (for the tests)."""
+def eligible(path, delimiter):
+    """Whether the file at `path` may be read by the fast path: a regular file of
+    SMALL_FILE bytes or more (below it, Polars' import costs more than it saves), split
+    by a printable ASCII character or a tab. Its bytes are checked as it is read
+    (`chunks`). CGRAPH_FASTCSV=0 turns the fast path off, =1 takes it whatever the size
+    (for the tests)."""
     force = os.environ.get("CGRAPH_FASTCSV")
-    if force == "0":
-        return False
-    if path is None or path == "-" or len(delimiter) != 1 or not delimiter.isascii():
+    if force == "0" or path is None or path == "-" or len(delimiter) != 1 or not delimiter.isascii():
         return False
     if delimiter in '"\r\n' or not delimiter.isprintable() and delimiter != "\t":
         return False
     try:
-        if not os.path.isfile(path) or force != "1" and os.path.getsize(path) < SMALL_FILE:
-            return False
-        with open(path, "rb") as fh:
-            return _scan(fh, skip)
+        return os.path.isfile(path) and (force == "1" or os.path.getsize(path) >= SMALL_FILE)
     except OSError:
         return False
 
 
-def _scan(fh, skip):
-    """The byte checks of `eligible`, a block at a time, on the lines after the first `skip`."""
-    import codecs
+def _after(fh, skip):
+    """The bytes after the first `skip` lines (read up to a block past them), or None when
+    the exact path must read the file: a line too long, a byte-order mark on a row."""
     data = b""
     while skip:  # the header and comment lines: the exact path has read them already
         block = fh.read(BLOCK)
         if not block:
-            return True  # no rows
+            return b""
         data += block
         while skip:
             nl = data.find(b"\n")
@@ -68,42 +63,30 @@ def _scan(fh, skip):
                 break
             data, skip = data[nl + 1:], skip - 1
         if skip and len(data) >= MAX_LINE:
-            return False
+            return None
     if not data:
         data = fh.read(BLOCK)
-    if len(data) > BLOCK:  # long comment lines: the measure below takes a block at most
+    if len(data) > BLOCK or data.startswith(b"\xef\xbb\xbf"):
+        return None
+    return data
+
+
+def _plain(body):
+    """Whether whole lines (the rest of the block before's last line, then a block's) are
+    read alike by Polars and the exact path, line for line: no quote (a quoted cell may
+    hold line breaks), no carriage return (a line break for the exact path), no NUL,
+    UTF-8, and no line longer than MAX_LINE (one after the first is within a block, so
+    shorter)."""
+    if b'"' in body or b"\r" in body or b"\x00" in body:
         return False
-    if data.startswith(b"\xef\xbb\xbf"):
-        return False  # a byte-order mark before the first row: the exact path drops it
-    # an empty line is a row of nulls for Polars (tests/test_fastcsv.py holds it to that),
-    # so it goes to the exact path, which skips it
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    run = 0  # bytes since the last newline
-    while True:
-        block = data or fh.read(BLOCK)
-        data = b""
-        if not block:
-            break
-        if b'"' in block or b"\r" in block or b"\x00" in block:
-            return False
-        # a line within a block is at most BLOCK <= MAX_LINE bytes; one across blocks is measured
-        first = block.find(b"\n")
-        if first < 0:
-            run += len(block)
-        else:
-            if run + first + 1 >= MAX_LINE:
-                return False
-            run = len(block) - block.rfind(b"\n") - 1
-        if run >= MAX_LINE - 1:
-            return False
+    first = body.find(b"\n")
+    if (first + 1 if first >= 0 else len(body)) >= MAX_LINE - 1:
+        return False
+    if not body.isascii():
         try:
-            utf8.decode(block[:1] if block.isascii() else block)  # (a byte ends a pending sequence)
+            body.decode("utf-8")
         except UnicodeDecodeError:
             return False
-    try:
-        utf8.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
     return True
 
 
@@ -131,19 +114,15 @@ class FastChunk:
 
 def chunks(rows, path, size, reads, fast_size=None):
     """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
-    lines are behind) from Polars, with the exact path's chunks for the rows it
-    does not take. `reads`: the columns read as numbers; `fast_size`: rows in a chunk
-    from Polars (default `size`, the exact path's)."""
+    lines are behind) from Polars, a block of the file at a time, with the exact
+    path's chunks for the rows it does not take. `reads`: the columns read as numbers;
+    `fast_size`: rows in a chunk from Polars (default `size`, the exact path's)."""
     import polars as pl
     columns = rows.columns
     k = len(columns)
     names = ["c%d" % i for i in range(k)]
     nums = {c: "f%d" % columns.index(c) for c in reads}
-    skip = rows.line  # lines before the first row
-    done = 0  # rows handed on
-    text = _TextLines(path)
-    lf = pl.scan_csv(path, has_header=False, skip_lines=skip, separator=rows.d, quote_char=None,
-                     schema={n: pl.String for n in names}, raise_if_empty=False)
+    schema = {n: pl.String for n in names}
     checks = [pl.col(n).is_not_null() for n in names]
     casts = []
     for c, f in nums.items():  # Polars reads a subset of the language's numbers, to the same doubles
@@ -152,26 +131,52 @@ def chunks(rows, path, size, reads, fast_size=None):
     if k == 1:  # a line of white space only is blank (no row) for the exact path; with more
         # columns it is a short row for Polars, so a row of nulls
         checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
-    lf = lf.with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+    skip = rows.line  # lines before the first row
+    done = 0  # rows handed on
+    text = _TextLines(path)
     exact, size = size, fast_size or size
-    batches = iter(lf.collect_batches(chunk_size=max(size, BATCH)))
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
+    with open(path, "rb") as fh:
+        carry = _after(fh, skip)
+        if carry is None:
+            yield from _exact(rows, text, skip, None, exact)
             return
-        except Exception:  # noqa: BLE001 (a row Polars cannot read: the exact path from it on)
-            break
-        for start, end, ok in _runs(batch.get_column("_ok")):
-            if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
-                for at in range(start, end, size):
-                    part = batch.slice(at, min(size, end - at))
-                    strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
-                    numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
-                    yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
+        while carry is not None:
+            block = fh.read(BLOCK)
+            data = carry + block
+            if not block:
+                body, carry = data, None
             else:
-                yield from _exact(rows, text, skip + done, end - start, exact)
-            done += end - start
+                last = data.rfind(b"\n")
+                body, carry = data[:last + 1], data[last + 1:]
+            if not body:
+                if carry is not None and len(carry) >= MAX_LINE - 1:
+                    break  # a line too long: the exact path says so, after the rows before it
+                continue
+            if not _plain(body):
+                break  # the exact path from this block's first row to the end
+            n = body.count(b"\n") + (not body.endswith(b"\n"))
+            try:
+                batch = pl.read_csv(body, has_header=False, separator=rows.d, quote_char=None, schema=schema,
+                                    raise_if_empty=False).with_columns(casts).with_columns(
+                                        pl.all_horizontal(checks).alias("_ok"))
+            except Exception:  # noqa: BLE001 (a row Polars cannot read: this block the exact way)
+                batch = None
+            if batch is None or batch.height != n:  # one row per line, always
+                yield from _exact(rows, text, skip + done, n, exact)
+                done += n
+                continue
+            for start, end, ok in _runs(batch.get_column("_ok")):
+                if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
+                    for at in range(start, end, size):
+                        part = batch.slice(at, min(size, end - at))
+                        strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+                        numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+                        yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
+                else:
+                    yield from _exact(rows, text, skip + done, end - start, exact)
+                done += end - start
+        else:
+            return
     yield from _exact(rows, text, skip + done, None, exact)
 
 

@@ -159,7 +159,7 @@ class CsvRows(_Rows):
     def chunks(self, size):
         if self.path is not None and self.reads is not None:
             from . import fastcsv
-            if fastcsv.eligible(self.path, self.line, self.d):
+            if fastcsv.eligible(self.path, self.d):
                 self._it = iter(())  # the file is read again, by Polars and, for the rows it leaves, as text
                 return fastcsv.chunks(self, self.path, size, self.reads, self.fast_size)
         return self.text_chunks(size)
