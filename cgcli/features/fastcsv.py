@@ -25,7 +25,7 @@ import os
 from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
-BLOCK = 1 << 23  # bytes of the file scanned at a time (at most MAX_LINE)
+BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
 BATCH = 262144  # rows Polars hands on at a time (at least the exact path's chunk)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
@@ -135,10 +135,40 @@ def chunks(rows, path, size, reads, fast_size=None):
     done = 0  # rows handed on
     text = _TextLines(path)
     exact, size = size, fast_size or size
+
+    def parse(body):
+        return pl.read_csv(body, has_header=False, separator=rows.d, quote_char=None, schema=schema,
+                           raise_if_empty=False).with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+
+    for n, batch in _ahead(_blocks(path, skip, parse)):
+        if n is None:  # the exact path from this block's first row to the end
+            break
+        if batch is None or batch.height != n:  # one row per line, always; else this block the exact way
+            yield from _exact(rows, text, skip + done, n, exact)
+            done += n
+            continue
+        for start, end, ok in _runs(batch.get_column("_ok")):
+            if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
+                for at in range(start, end, size):
+                    part = batch.slice(at, min(size, end - at))
+                    strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+                    numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+                    yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
+            else:
+                yield from _exact(rows, text, skip + done, end - start, exact)
+            done += end - start
+    else:
+        return
+    yield from _exact(rows, text, skip + done, None, exact)
+
+
+def _blocks(path, skip, parse):
+    """(lines, rows parsed by `parse` or None if it failed) for each block of whole lines after
+    the first `skip`; (None, None) once a block is not plain (the rest goes the exact way)."""
     with open(path, "rb") as fh:
         carry = _after(fh, skip)
         if carry is None:
-            yield from _exact(rows, text, skip, None, exact)
+            yield None, None
             return
         while carry is not None:
             block = fh.read(BLOCK)
@@ -150,34 +180,58 @@ def chunks(rows, path, size, reads, fast_size=None):
                 body, carry = data[:last + 1], data[last + 1:]
             if not body:
                 if carry is not None and len(carry) >= MAX_LINE - 1:
-                    break  # a line too long: the exact path says so, after the rows before it
+                    yield None, None  # a line too long: the exact path says so, after the rows before it
+                    return
                 continue
             if not _plain(body):
-                break  # the exact path from this block's first row to the end
+                yield None, None
+                return
             n = body.count(b"\n") + (not body.endswith(b"\n"))
             try:
-                batch = pl.read_csv(body, has_header=False, separator=rows.d, quote_char=None, schema=schema,
-                                    raise_if_empty=False).with_columns(casts).with_columns(
-                                        pl.all_horizontal(checks).alias("_ok"))
+                batch = parse(body)
             except Exception:  # noqa: BLE001 (a row Polars cannot read: this block the exact way)
                 batch = None
-            if batch is None or batch.height != n:  # one row per line, always
-                yield from _exact(rows, text, skip + done, n, exact)
-                done += n
+            yield n, batch
+
+
+def _ahead(items, depth=2):
+    """The items of an iterator made on a thread, up to `depth` ahead (Polars parses the
+    next block while this thread evaluates and writes one). An exception comes in its place."""
+    import queue
+    import threading
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
                 continue
-            for start, end, ok in _runs(batch.get_column("_ok")):
-                if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
-                    for at in range(start, end, size):
-                        part = batch.slice(at, min(size, end - at))
-                        strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
-                        numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
-                        yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
-                else:
-                    yield from _exact(rows, text, skip + done, end - start, exact)
-                done += end - start
-        else:
-            return
-    yield from _exact(rows, text, skip + done, None, exact)
+        return False
+
+    def run():
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(end)
+        except BaseException as e:  # noqa: BLE001 (an OSError reading, say: raised in the reader's place)
+            put(e)
+
+    threading.Thread(target=run, daemon=True, name="cgraph-fastcsv").start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def _runs(ok):

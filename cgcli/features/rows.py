@@ -20,7 +20,7 @@ from .select import Columns
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
-FAST_CHUNK = 65536  # rows, at most, in a chunk of CSV's fast path (fastcsv.py)
+FAST_CHUNK = 262144  # rows, at most, in a chunk of CSV's fast path (fastcsv.py)
 
 
 class Records:
