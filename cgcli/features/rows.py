@@ -21,6 +21,7 @@ from .select import Columns
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
 FAST_CHUNK = 262144  # rows, at most, in a chunk of CSV's fast path (fastcsv.py)
+FAST_CELLS = CELLS_PER_CHUNK  # ... and rows x nodes: fewer, larger chunks for --jobs (64 MB of columns a chunk)
 
 
 class Records:
@@ -203,7 +204,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
 
     if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
         rows.reads = list(dict.fromkeys(c for _, c in pairs))  # whose chunks are bounded by cells only
-        rows.fast_size = max(256, min(FAST_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
+        rows.fast_size = max(256, min(FAST_CHUNK, FAST_CELLS // max(1, cells)))
 
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
         for chunk in rows.chunks(size):
