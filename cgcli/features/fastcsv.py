@@ -2,17 +2,20 @@
 and writes, and the results are byte for byte those of the exact path
 (readers.py, present/records.py), which it falls back on.
 
-It is taken only when it is provably equivalent: a regular file whose bytes
-after the header (scanned a block at a time, never read whole) hold no quote, no
-carriage return, no NUL and no line longer than MAX_LINE, and are UTF-8: then
-every line is one row for Polars (an empty one a row of nulls), row i is line `first + i`. A row goes through Polars only if
-none of its cells is empty (or missing: a short row, so a blank line), and every
-number it reads is finite (Polars reads a subset of the language's numbers, as
-the exact path does: tests/test_fastcsv.py) and, in a file of one column, its
-cell does not start with white space (a blank line, which the exact path skips); the other rows, in runs, are read again as text
-and go through the exact path, as do all the rows from the first one Polars
-fails on (a long row, say). Polars is imported
-here only, on the data path.
+It is taken only where it is provably equivalent. The file (a regular one) is
+read a block at a time on a reader thread (`_blocks`, `_ahead`), never whole, and
+a block goes to Polars only if its bytes hold no quote, no carriage return, no NUL
+and no line longer than MAX_LINE, and are UTF-8 (`_plain`): then each of its lines
+is one row for Polars (an empty one a row of nulls; checked: the rows must be as
+many as the lines), row i is line `first + i`. From the first block that is not
+plain, the exact path reads the rest; a block Polars fails on (a row with more
+cells than the header) goes the exact way, and the next one to Polars. A row goes
+through Polars only if none of its cells is empty or missing (a short row, a blank
+line), every number it reads is finite (Polars reads a subset of the language's
+numbers, to the same doubles: tests/test_fastcsv.py) and, in a file of one column,
+its cell does not start with white space (a blank line, which the exact path
+skips); the other rows, in runs, are read again as text by the exact path, with
+their line numbers. Polars is imported here only, on the data path.
 
 `float_texts` writes doubles as Python's repr does (the records' format) a
 column at a time: Polars' shortest round-trip text, with repr's own text for
@@ -26,7 +29,6 @@ from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
 BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
-BATCH = 262144  # rows Polars hands on at a time (at least the exact path's chunk)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 DELIMITERS = ",\t;|"  # the ones the tests compare both paths on (not a space: Polars and csv may differ)
 SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
