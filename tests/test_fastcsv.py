@@ -39,6 +39,19 @@ def test_float_texts_are_repr(values):
     assert buf.text == "".join("a,%s\n" % w for w in want)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(doubles, min_size=1, max_size=20), min_size=1, max_size=6))
+def test_gathered_rows_are_written_as_repr(chunks):
+    """Chunks gathered into one write: a column clean in one (written as doubles) and odd in
+    another (written as repr's text) is cast to text, which is Polars' own text of the doubles."""
+    buf = _Out()
+    w = fastcsv.RowWriter(buf)
+    for values in chunks:
+        w.add(pl.DataFrame({"s": ["a"] * len(values)}), [np.array(values, dtype=float)] * 2)
+    w.flush()
+    assert buf.text == "".join("a,%r,%r\n" % (v, v) for values in chunks for v in values)
+
+
 def test_float_texts_over_many_bit_patterns():
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 2 ** 63, size=200_000, dtype=np.int64).view(np.float64)

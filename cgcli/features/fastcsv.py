@@ -314,27 +314,58 @@ def _column(np, pl, arr, name):
     return pl.Series(name, arr, dtype=pl.Float64)
 
 
-def write_rows(out, strings, numbers, keep=None, commas=True):
-    """CSV lines of the cells in `strings` (a Polars frame of String columns, none
-    empty and none holding a quote or a line break) then `numbers` (float arrays), as
+GATHER = 65536  # rows of records gathered before one write_csv (a call costs about 2 ms)
+
+
+class RowWriter:
+    """CSV lines of the fast path's records, gathered up to GATHER rows a write: `add` the
+    cells in `strings` (a Polars frame of String columns, none empty and none holding a
+    quote or a line break) and `numbers` (float arrays), `flush` what is gathered. As
     csv.writer writes them: a cell is quoted only if it holds a comma (`commas`: it may)."""
-    import numpy as np
-    import polars as pl
-    if keep is not None:
-        idx = np.asarray(keep, dtype=np.int64)
-        strings = strings[idx] if len(idx) else strings.clear()
-        numbers = [a[idx] for a in numbers]
-    if strings.height == 0:
-        return
-    frame = pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
-                         + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)])
-    # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
-    comma = commas and strings.width and strings.select(
-        pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item()
-    quote = "necessary" if comma else "never"
-    buf = getattr(out, "buffer", None)
-    if buf is not None:
-        out.flush()
-        frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style=quote)
-    else:
-        out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style=quote))
+
+    def __init__(self, out):
+        self.out = out
+        self.frames = []
+        self.rows = 0
+        self.quote = False
+
+    def add(self, strings, numbers, keep=None, commas=True):
+        import numpy as np
+        import polars as pl
+        if keep is not None:
+            idx = np.asarray(keep, dtype=np.int64)
+            strings = strings[idx] if len(idx) else strings.clear()
+            numbers = [a[idx] for a in numbers]
+        if strings.height == 0:
+            return
+        self.frames.append(pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
+                                        + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)]))
+        self.rows += strings.height
+        # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
+        self.quote = self.quote or bool(commas and strings.width and strings.select(
+            pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item())
+        if self.rows >= GATHER:
+            self.flush()
+
+    def flush(self):
+        import polars as pl
+        if not self.frames:
+            return
+        # a column of numbers is Float64 in one frame and String (repr's text) in another:
+        # the String cast of the doubles is the text write_csv gives them
+        frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical_relaxed")
+        quote = "necessary" if self.quote else "never"
+        self.frames, self.rows, self.quote = [], 0, False
+        buf = getattr(self.out, "buffer", None)
+        if buf is not None:
+            self.out.flush()
+            frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style=quote)
+        else:
+            self.out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style=quote))
+
+
+def write_rows(out, strings, numbers, keep=None, commas=True):
+    """RowWriter's lines for one chunk, written at once."""
+    w = RowWriter(out)
+    w.add(strings, numbers, keep, commas)
+    w.flush()

@@ -14,9 +14,13 @@ def write_stream(stream, fmt_, out, precision=6):
     """Every record of a rows.Stream, flushed chunk by chunk so that a pipe sees them early."""
     writer = record_writer(fmt_, out, precision)
     writer.start(stream.head, stream.names, stream.hess)
-    for rec in stream:
-        writer.write(rec)
-        out.flush()
+    try:
+        for rec in stream:
+            writer.write(rec)
+            out.flush()
+    finally:  # the records gathered (CSV's fast path) before an error, or at the end
+        if hasattr(writer, "finish"):
+            writer.finish()
 
 
 def record_writer(fmt_, out, precision=6):
@@ -57,6 +61,11 @@ class CsvRecords:
         self.d = delimiter
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         self.written = 0
+        self.rows = None  # the fast path's gathered rows (fastcsv.RowWriter)
+
+    def finish(self):
+        if self.rows is not None:
+            self.rows.flush()
 
     def start(self, names, wrt, hess=()):
         self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess))
@@ -64,9 +73,12 @@ class CsvRecords:
     def write(self, rec):
         keep = rec.keep
         if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
-            from ..features.fastcsv import write_rows
-            write_rows(self.out, rec.strings, [rec.value, *rec.grads, *rec.hess], keep, rec.commas)
+            if self.rows is None:
+                from ..features.fastcsv import RowWriter
+                self.rows = RowWriter(self.out)
+            self.rows.add(rec.strings, [rec.value, *rec.grads, *rec.hess], keep, rec.commas)
             return
+        self.finish()  # the rows gathered go first
         cols = [_pick(c, keep) for c in rec.text]
         if self.d == "\t":  # plain output is for a terminal too: control characters escaped
             cols = [[printable(s) for s in c] for c in cols]
