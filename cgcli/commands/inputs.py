@@ -91,11 +91,13 @@ def display_name(path):
     return "<stdin>" if path == "-" else path
 
 
-def open_rows(path, fmt=None, delimiter=None, columns=None):
+def open_rows(path, fmt=None, delimiter=None, columns=None, fast=False):
     """--data ROWS: a CSV or JSON Lines source of rows (features/readers.py); `delimiter`
-    and `columns` (no header line) for CSV."""
+    and `columns` (no header line) for CSV. `fast`: the records are CSV, so a CSV file may
+    take the fast path (features/fastcsv.py)."""
     from ..features.readers import open_rows as rows
-    return rows(open_text(path), display_name(path), fmt, delimiter, columns)
+    return rows(open_text(path), display_name(path), fmt, delimiter, columns,
+                path if fast and path != "-" else None)
 
 
 def _unique_keys(pairs):

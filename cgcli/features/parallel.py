@@ -111,7 +111,10 @@ def _pooled(tape, wrt, nonfinite, it, workers):
         if failure is not None:
             raise failure
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except OSError:  # finalized at exit (after Ctrl-C), when the pool's pipes are closed already
+            pass
 
 
 def _submit(pool, cols, n):

@@ -116,13 +116,18 @@ class _Rows:
 class CsvRows(_Rows):
     """A CSV file with a header line naming the columns (or, given `columns`, none:
     the first line is a row). Lines starting with "#" before the header (or the first
-    row) are comments: skipped, but counted in the line numbers. `delimiter`: one character."""
+    row) are comments: skipped, but counted in the line numbers. `delimiter`: one character.
+    `path`: the file's path when it may be read by Polars (fastcsv.py: the records are CSV);
+    `reads`: the columns read as numbers, set by the caller before `chunks`."""
 
-    def __init__(self, fh, name, first=None, delimiter=",", columns=None):
+    def __init__(self, fh, name, first=None, delimiter=",", columns=None, path=None):
         _field_limit()
         self._it = _lines_of(fh)
         self.name = name
         self.d = delimiter
+        self.path = path
+        self.reads = None
+        self.fast_size = None  # rows in a chunk on the fast path (default: as on the exact path)
         header = _first_line(self._it) if first is None else first
         self.line = 1
         while True:
@@ -152,6 +157,15 @@ class CsvRows(_Rows):
             raise CgraphError("%s line %d: column %s appears more than once" % (name, self.line, ", ".join(dup)))
 
     def chunks(self, size):
+        if self.path is not None and self.reads is not None:
+            from . import fastcsv
+            if fastcsv.eligible(self.path, self.d):
+                self._it = iter(())  # the file is read again, by Polars and, for the rows it leaves, as text
+                return fastcsv.chunks(self, self.path, size, self.reads, self.fast_size)
+        return self.text_chunks(size)
+
+    def text_chunks(self, size):
+        """The exact path: the lines from self._it, as the csv module reads them."""
         k = len(self.columns)
         for n in _sizes(size):
             lines, fatal = self._take(n)
@@ -177,6 +191,8 @@ class CsvRows(_Rows):
         """Split the whole chunk at once when it is plain: no quotes, no blank lines,
         every line with k - 1 delimiters."""
         if '"' in text or "\r" in text or "\n" in lines:
+            return None
+        if k == 1 and not all(map(str.strip, lines)):  # a line of white space only: blank, not a row
             return None
         counts = set(map(str.count, lines, itertools.repeat(d, len(lines))))
         if counts != {k - 1}:
@@ -312,11 +328,11 @@ class JsonRows(_Rows):
                 raise CgraphError(fatal)
 
 
-def open_rows(fh, name, fmt=None, delimiter=None, columns=None):
+def open_rows(fh, name, fmt=None, delimiter=None, columns=None, path=None):
     """A source of rows: CSV (`fmt` "csv", or "tsv": tab-delimited), or JSON Lines;
     without `fmt`, by the extension, else by the first line. `delimiter` (one character)
     and `columns` (no header line: the column names) are for CSV; with JSON Lines
-    they are a usage error."""
+    they are a usage error. `path`: the file's, for the fast path (CsvRows)."""
     first = None
     if fmt is None:
         it = _lines_of(fh)
@@ -333,7 +349,7 @@ def open_rows(fh, name, fmt=None, delimiter=None, columns=None):
         return JsonRows(fh, name, first)
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else ","
-    return CsvRows(fh, name, first, delimiter, columns)
+    return CsvRows(fh, name, first, delimiter, columns, path)
 
 
 def _numbers(np, chunk, name, col, source, errors, label=None):

@@ -20,6 +20,8 @@ from .select import Columns
 
 CELLS_PER_CHUNK = 1_000_000  # rows per chunk x nodes in the graph, at most
 MAX_CHUNK = 16384  # rows; reached after about 32,000 rows, so memory is flat from there on
+FAST_CHUNK = 262144  # rows, at most, in a chunk of CSV's fast path (fastcsv.py)
+FAST_CELLS = CELLS_PER_CHUNK  # ... and rows x nodes: fewer, larger chunks for --jobs (64 MB of columns a chunk)
 
 
 class Records:
@@ -38,6 +40,8 @@ class Records:
         self.keep = keep
         self.hess = hess
         self.frame = None  # Parquet/Arrow input: the chunk's typed rows (a Polars DataFrame)
+        self.strings = None  # CSV input on the fast path (fastcsv.py): the own columns' cells (a Polars frame)
+        self.commas = True  # ... and whether one may hold a comma
 
     def __len__(self):
         return len(self.lines) if self.keep is None else len(self.keep)
@@ -198,17 +202,26 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     reserved = computed_fields(wrt, second is not None)
     unit = getattr(rows, "unit", "line")  # what a bad row's message names: a line, or a row index
 
+    if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
+        rows.reads = list(dict.fromkeys(c for _, c in pairs))  # whose chunks are bounded by cells only
+        rows.fast_size = max(256, min(FAST_CHUNK, FAST_CELLS // max(1, cells)))
+
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
         for chunk in rows.chunks(size):
             n = len(chunk.lines)
             if n == 0:
                 continue
             errors = chunk.errors
-            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns
+            if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns; CSV's fast path
                 numeric = {n: chunk.floats(np, c, errors) for n, c in pairs}
                 cols = dict(bindings)
                 cols.update(numeric)
-                yield (chunk, view.text(chunk.text), {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
+                if hasattr(chunk, "strings"):  # CSV's fast path: the cells as lists only if a writer asks
+                    from .columnar import LazyColumns
+                    text = LazyColumns(lambda chunk=chunk: view.text(chunk.text))
+                else:
+                    text = view.text(chunk.text)
+                yield (chunk, text, {c: numeric[n] for n, c in pairs}, None, numeric, cols), cols, n
                 continue
             if chunk.objs is not None:
                 objs = view.objs(chunk.objs)
@@ -249,6 +262,10 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
         typed = getattr(chunk, "typed", None)  # a binary input's numeric columns, read or not
         rec = Records(out, text, {**typed, **own} if typed else own, objs, chunk.lines, value, grads, keep, hess)
         rec.frame = getattr(chunk, "frame", None)  # the typed rows (columnar.py), for a binary output
+        strings = getattr(chunk, "strings", None)  # CSV's fast path: the cells in a Polars frame
+        if strings is not None:
+            rec.strings = strings.select(out) if view.selected else strings
+            rec.commas = chunk.commas
         yield rec
         if errors and not skip_bad:
             raise CgraphError(errors[sorted(errors)[0]])

@@ -2,6 +2,7 @@
 CSV, tab-separated plain text, JSON Lines or a Rich table, a chunk at a time."""
 
 import re
+import sys
 
 from ..core.errors import printable
 from .common import console, fit_table, num, text
@@ -13,9 +14,13 @@ def write_stream(stream, fmt_, out, precision=6):
     """Every record of a rows.Stream, flushed chunk by chunk so that a pipe sees them early."""
     writer = record_writer(fmt_, out, precision)
     writer.start(stream.head, stream.names, stream.hess)
-    for rec in stream:
-        writer.write(rec)
-        out.flush()
+    try:
+        for rec in stream:
+            writer.write(rec)
+            out.flush()
+    finally:  # the records gathered (CSV's fast path) before an error, or at the end
+        if hasattr(writer, "finish"):
+            writer.finish()
 
 
 def record_writer(fmt_, out, precision=6):
@@ -36,8 +41,15 @@ def _pick(seq, keep):
     return [seq[j] for j in keep]
 
 
-def _reprs(arr):
-    return list(map(repr, arr.tolist()))
+LONG_RUN = 100_000  # records written before the numbers are formatted with Polars (its import costs)
+
+
+def _reprs(arr, polars=False):
+    """repr of each float; with `polars`, a long array a column at a time (fastcsv.py)."""
+    if not polars or len(arr) < 2048:
+        return list(map(repr, arr.tolist()))
+    from ..features.fastcsv import repr_list
+    return repr_list(arr)
 
 
 class CsvRecords:
@@ -48,22 +60,37 @@ class CsvRecords:
         self.out = out
         self.d = delimiter
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        self.written = 0
+        self.rows = None  # the fast path's gathered rows (fastcsv.RowWriter)
+
+    def finish(self):
+        if self.rows is not None:
+            self.rows.flush()
 
     def start(self, names, wrt, hess=()):
         self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess))
 
     def write(self, rec):
         keep = rec.keep
+        if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
+            if self.rows is None:
+                from ..features.fastcsv import RowWriter
+                self.rows = RowWriter(self.out)
+            self.rows.add(rec.strings, [rec.value, *rec.grads, *rec.hess], keep, rec.commas)
+            return
+        self.finish()  # the rows gathered go first
         cols = [_pick(c, keep) for c in rec.text]
         if self.d == "\t":  # plain output is for a terminal too: control characters escaped
             cols = [[printable(s) for s in c] for c in cols]
         plain_text = all(not any(ch in s for ch in (self.d, '"', "\n", "\r"))
                          for s in ("\x00".join(c) for c in cols))
-        cols.append(_reprs(_pick(rec.value, keep)))
-        cols.extend(_reprs(_pick(gr, keep)) for gr in rec.grads)
-        cols.extend(_reprs(_pick(h, keep)) for h in rec.hess)
+        fast = self.written >= LONG_RUN or "polars" in sys.modules
+        cols.append(_reprs(_pick(rec.value, keep), fast))
+        cols.extend(_reprs(_pick(gr, keep), fast) for gr in rec.grads)
+        cols.extend(_reprs(_pick(h, keep), fast) for h in rec.hess)
         if not cols[-1]:
             return
+        self.written += len(cols[-1])
         if plain_text:
             self.out.write("\n".join(map(self.d.join, zip(*cols))) + "\n")
         else:

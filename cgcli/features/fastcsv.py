@@ -1,0 +1,371 @@
+"""The fast path of CSV (or TSV) rows in, CSV records out: Polars reads, casts
+and writes, and the results are byte for byte those of the exact path
+(readers.py, present/records.py), which it falls back on.
+
+It is taken only where it is provably equivalent. The file (a regular one) is
+read a block at a time on a reader thread (`_blocks`, `_ahead`), never whole, and
+a block goes to Polars only if its bytes hold no quote, no carriage return, no NUL
+and no line longer than MAX_LINE, and are UTF-8 (`_plain`): then each of its lines
+is one row for Polars (an empty one a row of nulls; checked: the rows must be as
+many as the lines), row i is line `first + i`. From the first block that is not
+plain, the exact path reads the rest; a block Polars fails on (a row with more
+cells than the header) goes the exact way, and the next one to Polars. A row goes
+through Polars only if none of its cells is empty or missing (a short row, a blank
+line), every number it reads is finite (Polars reads a subset of the language's
+numbers, to the same doubles: tests/test_fastcsv.py) and, in a file of one column,
+its cell does not start with white space (a blank line, which the exact path
+skips); the other rows, in runs, are read again as text by the exact path, with
+their line numbers. Polars is imported here only, on the data path.
+
+`float_texts` writes doubles as Python's repr does (the records' format) a
+column at a time: Polars' shortest round-trip text, with repr's own text for
+the few values where the two forms differ (NaN, and magnitudes below 1e-4).
+"""
+
+import itertools
+import os
+
+from .readers import MAX_LINE
+
+SMALL_FILE = 1 << 20  # bytes: below it, the exact path
+BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
+MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
+DELIMITERS = ",\t;|"  # the ones the tests compare both paths on (not a space: Polars and csv may differ)
+SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
+
+
+def eligible(path, delimiter):
+    """Whether the file at `path` may be read by the fast path: a regular file of
+    SMALL_FILE bytes or more (below it, Polars' import costs more than it saves), split
+    by one of DELIMITERS. Its bytes are checked as it is read
+    (`chunks`). CGRAPH_FASTCSV=0 turns the fast path off, =1 takes it whatever the size
+    (for the tests)."""
+    force = os.environ.get("CGRAPH_FASTCSV")
+    if force == "0" or path is None or path == "-" or delimiter not in DELIMITERS:
+        return False
+    try:
+        return os.path.isfile(path) and (force == "1" or os.path.getsize(path) >= SMALL_FILE)
+    except OSError:
+        return False
+
+
+def _after(fh, skip):
+    """The bytes after the first `skip` lines (read up to a block past them), or None when
+    the exact path must read the file: a line too long, a byte-order mark on a row."""
+    data = b""
+    while skip:  # the header and comment lines: the exact path has read them already
+        block = fh.read(BLOCK)
+        if not block:
+            return b""
+        data += block
+        while skip:
+            nl = data.find(b"\n")
+            if nl < 0:
+                break
+            data, skip = data[nl + 1:], skip - 1
+        if skip and len(data) >= MAX_LINE:
+            return None
+    if not data:
+        data = fh.read(BLOCK)
+    if len(data) > BLOCK or data.startswith(b"\xef\xbb\xbf"):
+        return None
+    return data
+
+
+def _plain(body):
+    """Whether whole lines (the rest of the block before's last line, then a block's) are
+    read alike by Polars and the exact path, line for line: no quote (a quoted cell may
+    hold line breaks), no carriage return (a line break for the exact path), no NUL,
+    UTF-8, and no line longer than MAX_LINE (one after the first is within a block, so
+    shorter)."""
+    if b'"' in body or b"\r" in body or b"\x00" in body:
+        return False
+    first = body.find(b"\n")
+    if (first + 1 if first >= 0 else len(body)) >= MAX_LINE - 1:
+        return False
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+class FastChunk:
+    """A batch of rows read by Polars: `lines` their line numbers, `strings` the cells as
+    text (a Polars frame of the columns, by name), `floats` an input column's doubles
+    (all finite: checked before the batch is taken). `text`: the cells as lists, made
+    only if a writer other than the fast one asks."""
+
+    objs = None
+    fatal = None
+
+    def __init__(self, strings, numbers, first, commas=False):
+        from .columnar import LazyColumns
+        self.strings = strings
+        self.commas = commas  # whether a cell may hold a comma (not when "," split the line)
+        self._numbers = numbers
+        self.lines = range(first, first + strings.height)
+        self.errors = {}
+        self.text = LazyColumns(lambda: [strings.get_column(c).to_list() for c in strings.columns])
+
+    def floats(self, np, col, errors):
+        return self._numbers[col]
+
+
+def chunks(rows, path, size, reads, fast_size=None):
+    """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
+    lines are behind) from Polars, a block of the file at a time, with the exact
+    path's chunks for the rows it does not take. `reads`: the columns read as numbers;
+    `fast_size`: rows in a chunk from Polars (default `size`, the exact path's)."""
+    import polars as pl
+    columns = rows.columns
+    k = len(columns)
+    names = ["c%d" % i for i in range(k)]
+    nums = {c: "f%d" % columns.index(c) for c in reads}
+    schema = {n: pl.String for n in names}
+    checks = [pl.col(n).is_not_null() for n in names]
+    casts = []
+    for c, f in nums.items():  # Polars reads a subset of the language's numbers, to the same doubles
+        casts.append(pl.col(names[columns.index(c)]).cast(pl.Float64, strict=False).alias(f))
+        checks.append(pl.col(f).is_finite().fill_null(False))
+    if k == 1:  # a line of white space only is blank (no row) for the exact path; with more
+        # columns it is a short row for Polars, so a row of nulls
+        checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
+    skip = rows.line  # lines before the first row
+    done = 0  # rows handed on
+    text = _TextLines(path)
+    exact, size = size, fast_size or size
+
+    def parse(body):
+        return pl.read_csv(body, has_header=False, separator=rows.d, quote_char=None, schema=schema,
+                           raise_if_empty=False).with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+
+    for n, batch in _ahead(_blocks(path, skip, parse)):
+        if n is None:  # the exact path from this block's first row to the end
+            break
+        if batch is None or batch.height != n:  # one row per line, always; else this block the exact way
+            yield from _exact(rows, text, skip + done, n, exact)
+            done += n
+            continue
+        for start, end, ok in _runs(batch.get_column("_ok")):
+            if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
+                for at in range(start, end, size):
+                    part = batch.slice(at, min(size, end - at))
+                    strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+                    numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+                    yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
+            else:
+                yield from _exact(rows, text, skip + done, end - start, exact)
+            done += end - start
+    else:
+        return
+    yield from _exact(rows, text, skip + done, None, exact)
+
+
+def _blocks(path, skip, parse):
+    """(lines, rows parsed by `parse` or None if it failed) for each block of whole lines after
+    the first `skip`; (None, None) once a block is not plain (the rest goes the exact way)."""
+    with open(path, "rb") as fh:
+        carry = _after(fh, skip)
+        if carry is None:
+            yield None, None
+            return
+        while carry is not None:
+            block = fh.read(BLOCK)
+            data = carry + block
+            if not block:
+                body, carry = data, None
+            else:
+                last = data.rfind(b"\n")
+                body, carry = data[:last + 1], data[last + 1:]
+            if not body:
+                if carry is not None and len(carry) >= MAX_LINE - 1:
+                    yield None, None  # a line too long: the exact path says so, after the rows before it
+                    return
+                continue
+            if not _plain(body):
+                yield None, None
+                return
+            n = body.count(b"\n") + (not body.endswith(b"\n"))
+            try:
+                batch = parse(body)
+            except Exception:  # noqa: BLE001 (a row Polars cannot read: this block the exact way)
+                batch = None
+            yield n, batch
+
+
+def _ahead(items, depth=2):
+    """The items of an iterator made on a thread, up to `depth` ahead (Polars parses the
+    next block while this thread evaluates and writes one). An exception comes in its place."""
+    import queue
+    import threading
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run():
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(end)
+        except BaseException as e:  # noqa: BLE001 (an OSError reading, say: raised in the reader's place)
+            put(e)
+
+    threading.Thread(target=run, daemon=True, name="cgraph-fastcsv").start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _runs(ok):
+    """(start, end, ok) of the runs of a batch's rows; one run of bad rows for the whole
+    batch when there are more than MAX_RUNS."""
+    n = len(ok)
+    if n == 0:
+        return []
+    if ok.all():
+        return [(0, n, True)]
+    import numpy as np
+    a = ok.to_numpy()
+    cuts = np.flatnonzero(a[1:] != a[:-1]) + 1
+    if len(cuts) >= MAX_RUNS:
+        return [(0, n, False)]
+    bounds = [0] + cuts.tolist() + [n]
+    return [(s, e, bool(a[s])) for s, e in zip(bounds, bounds[1:])]
+
+
+class _TextLines:
+    """The file's lines as the exact path reads them (readers.py), from a line on: one
+    handle that only moves forward."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fh = None
+        self.at = 0
+
+    def lines(self, start, n):
+        if self.fh is None:
+            self.fh = open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        if start > self.at:
+            next(itertools.islice(self.fh, start - self.at, start - self.at), None)
+            self.at = start
+        self.at = start + n if n is not None else self.at
+        return self.fh if n is None else itertools.islice(self.fh, n)
+
+
+def _exact(rows, text, skipped, n, size):
+    """Rows after line `skipped` (n of them, or to the end) through the exact path's reader."""
+    rows.line = skipped
+    rows._it = iter(list(text.lines(skipped, n))) if n is not None else text.lines(skipped, None)
+    yield from rows.text_chunks(size)
+
+
+# ---- writing ------------------------------------------------------------------
+
+def _odd(np, arr):
+    """Where Polars' text of a double is not repr's: NaN, and 0 < |x| < SMALL."""
+    with np.errstate(invalid="ignore"):
+        return np.isnan(arr) | ((np.abs(arr) < SMALL) & (arr != 0))
+
+
+def float_texts(arr):
+    """A float array as a Polars String series, each value as Python's repr writes it."""
+    import numpy as np
+    import polars as pl
+    arr = np.asarray(arr, dtype=float)
+    s = pl.Series(arr, dtype=pl.Float64).cast(pl.String)
+    odd = _odd(np, arr)
+    if odd.any():
+        idx = np.flatnonzero(odd)
+        s = s.scatter(idx, [repr(v) for v in arr[idx].tolist()])
+    return s
+
+
+def repr_list(arr):
+    """list(map(repr, arr.tolist())), faster for a long array."""
+    if len(arr) < 2048:
+        return list(map(repr, arr.tolist()))
+    return float_texts(arr).to_list()
+
+
+def _column(np, pl, arr, name):
+    """A column of numbers for write_csv: the doubles themselves where Polars writes each
+    as repr does (it writes them as its cast to String does), else their text."""
+    if _odd(np, arr).any():
+        return float_texts(arr).alias(name)
+    return pl.Series(name, arr, dtype=pl.Float64)
+
+
+GATHER = 65536  # rows of records gathered before one write_csv (a call costs about 2 ms)
+
+
+class RowWriter:
+    """CSV lines of the fast path's records, gathered up to GATHER rows a write: `add` the
+    cells in `strings` (a Polars frame of String columns, none empty and none holding a
+    quote or a line break) and `numbers` (float arrays), `flush` what is gathered. As
+    csv.writer writes them: a cell is quoted only if it holds a comma (`commas`: it may)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.frames = []
+        self.rows = 0
+        self.quote = False
+
+    def add(self, strings, numbers, keep=None, commas=True):
+        import numpy as np
+        import polars as pl
+        if keep is not None:
+            idx = np.asarray(keep, dtype=np.int64)
+            strings = strings[idx] if len(idx) else strings.clear()
+            numbers = [a[idx] for a in numbers]
+        if strings.height == 0:
+            return
+        self.frames.append(pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
+                                        + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)]))
+        self.rows += strings.height
+        # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
+        self.quote = self.quote or bool(commas and strings.width and strings.select(
+            pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item())
+        if self.rows >= GATHER:
+            self.flush()
+
+    def flush(self):
+        import polars as pl
+        if not self.frames:
+            return
+        # a column of numbers is Float64 in one frame and String (repr's text) in another:
+        # the String cast of the doubles is the text write_csv gives them
+        frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical_relaxed")
+        quote = "necessary" if self.quote else "never"
+        self.frames, self.rows, self.quote = [], 0, False
+        buf = getattr(self.out, "buffer", None)
+        if buf is not None:
+            self.out.flush()
+            frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style=quote)
+        else:
+            self.out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style=quote))
+
+
+def write_rows(out, strings, numbers, keep=None, commas=True):
+    """RowWriter's lines for one chunk, written at once."""
+    w = RowWriter(out)
+    w.add(strings, numbers, keep, commas)
+    w.flush()
