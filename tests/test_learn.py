@@ -198,3 +198,28 @@ def test_train_shows_epochs_and_a_loss_curve(cg):
     p = cg("train", "-f", sample("linreg.cg"), "--data", sample("linreg.csv"), "w=0", "b=0", "--epochs", "40",
            "--every", "10").out.splitlines()
     assert [line.split("\t")[1] for line in p if line.startswith("epoch\t")] == ["1", "10", "20", "30", "40"]
+
+
+def test_train_reads_parquet_and_arrow_like_the_csv(cg, tmp_path):
+    pl = pytest.importorskip("polars")
+    frame = pl.read_csv(sample("linreg.csv"))
+    args = ["-f", sample("linreg.cg"), "w=0", "b=0", "--epochs", "20", "--batch-size", "4", "--format", "json"]
+    want = cg("train", "--data", sample("linreg.csv"), *args)
+    assert want.status == 0, want.err
+    for ext, write in ((".parquet", frame.write_parquet), (".arrow", frame.write_ipc)):
+        path = str(tmp_path / ("rows" + ext))
+        write(path)
+        got = cg("train", "--data", path, *args)
+        assert got.status == 0, got.err
+        assert got.json() == want.json()  # the same doubles, the same shuffles, the same steps
+
+
+def test_train_names_a_null_in_parquet_by_its_row_index(cg, tmp_path):
+    pl = pytest.importorskip("polars")
+    frame = pl.read_csv(sample("linreg.csv")).with_row_index("i").with_columns(
+        x=pl.when(pl.col("i") == 7).then(None).otherwise(pl.col("x"))).drop("i")
+    path = str(tmp_path / "rows.parquet")
+    frame.write_parquet(path)
+    r = cg("train", "-f", sample("linreg.cg"), "--data", path, "w=0", "b=0", "--epochs", "2")
+    assert r.status == 1
+    assert r.err.strip() == "error: %s row 7, column x: is null" % path

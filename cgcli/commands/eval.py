@@ -5,7 +5,7 @@ import sys
 import click
 
 from ..core.errors import CgraphError, UsageError
-from .inputs import display_name, open_rows, open_text, stderr, warn
+from .inputs import display_name, open_data, open_text, stderr, warn
 from .options import format_option, on_terminal, precision_option, program_options
 
 
@@ -182,7 +182,7 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         shape = shape or {}
         to_file = out is not None and out != "-"
         csv_out = (fmt if to_file else fmt or on_terminal("table", "csv")) == "csv"
-        stream = rows.stream_rows(prog, _open_data(data, data_format, shape, csv_out), bindings, wrt, nonfinite,
+        stream = rows.stream_rows(prog, open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out), bindings, wrt, nonfinite,
                                   skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
                                   shape.get("keep"), shape.get("drop"))
     if out is not None and out != "-":
@@ -208,18 +208,6 @@ def _out_format(fmt, out):
     if to_file and fmt == "table":
         raise UsageError("--format table is for a terminal; -o FILE takes csv, plain, jsonl, parquet or arrow")
     return fmt
-
-
-def _open_data(data, data_format, shape, csv_out=False):
-    """--data ROWS: Parquet or Arrow IPC (features/columnar.py), else CSV or JSON Lines.
-    `csv_out`: the records are written as CSV (a CSV file may then take the fast path)."""
-    from ..features.columnar import binary_format, open_columnar
-    binary = binary_format(data, data_format)
-    if binary is not None:
-        if shape.get("delimiter") is not None or shape.get("columns") is not None:
-            raise UsageError("--delimiter, --no-header and --columns are for CSV input, not %s" % binary)
-        return open_columnar(data, binary)
-    return open_rows(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out)
 
 
 def _write_file(stream, fmt, out, precision):

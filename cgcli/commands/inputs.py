@@ -91,6 +91,18 @@ def display_name(path):
     return "<stdin>" if path == "-" else path
 
 
+def open_data(path, fmt=None, delimiter=None, columns=None, csv_out=False):
+    """--data ROWS: Parquet or Arrow IPC (features/columnar.py), else CSV, TSV or JSON
+    Lines. `csv_out`: the records are written as CSV (a CSV file may then take the fast path)."""
+    from ..features.columnar import binary_format, open_columnar
+    binary = binary_format(path, fmt)
+    if binary is not None:
+        if delimiter is not None or columns is not None:
+            raise UsageError("--delimiter, --no-header and --columns are for CSV input, not %s" % binary)
+        return open_columnar(path, binary)
+    return open_rows(path, fmt, delimiter, columns, csv_out)
+
+
 def open_rows(path, fmt=None, delimiter=None, columns=None, fast=False):
     """--data ROWS: a CSV or JSON Lines source of rows (features/readers.py); `delimiter`
     and `columns` (no header line) for CSV. `fast`: the records are CSV, so a CSV file may

@@ -5,7 +5,7 @@ import sys
 import click
 
 from ..core.errors import CgraphError
-from .inputs import open_rows
+from .inputs import open_data
 from .options import INTERRUPTED, FiniteRange, OutputFile, format_option, names_option, precision_option, source_options
 
 
@@ -17,8 +17,9 @@ Examples:
   cgraph eval -f samples/xor.cg --bind xor.json x1=1 x2=0 --output out --summary""")
 @source_options
 @click.option("--data", "data", metavar="ROWS", required=True,
-              help='Training rows: CSV with a header or JSON Lines ("-": stdin).')
-@click.option("--data-format", type=click.Choice(["csv", "jsonl"]), help="The format of ROWS.")
+              help='Training rows: CSV or TSV with a header, JSON Lines ("-": stdin), Parquet or Arrow IPC.')
+@click.option("--data-format", type=click.Choice(["csv", "tsv", "jsonl", "parquet", "arrow"]),
+              help="The format of ROWS (default: told by its extension).")
 @names_option("--params", "The parameters to learn (default: the inputs that are not columns of ROWS).")
 @click.option("--init-seed", type=click.IntRange(0), help="Start unbound parameters at small random values from this seed.")
 @click.option("--lr", type=FiniteRange(0, min_open=True), default=0.1, show_default=True,
@@ -42,7 +43,7 @@ def command(source, data, data_format, params, init_seed, lr, epochs, batch_size
     from ..features.learn import fit
     from ..present.learn import EpochReporter, learned
     prog, bindings = source.load()
-    rows = open_rows(data, data_format)
+    rows = open_data(data, data_format)
     with EpochReporter(fmt, sys.stdout, sys.stderr, epochs, every, precision) as show:
         outcome = fit(prog, rows, bindings, params, init_seed, save, lr=lr, epochs=epochs, batch_size=batch_size,
                       shuffle=not no_shuffle, seed=seed, tol=tol, on_epoch=show.epoch)
