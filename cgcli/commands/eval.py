@@ -182,7 +182,8 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         shape = shape or {}
         to_file = out is not None and out != "-"
         csv_out = (fmt if to_file else fmt or on_terminal("table", "csv")) == "csv"
-        stream = rows.stream_rows(prog, open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out), bindings, wrt, nonfinite,
+        source_rows = open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out)
+        stream = rows.stream_rows(prog, source_rows, bindings, wrt, nonfinite,
                                   skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
                                   shape.get("keep"), shape.get("drop"))
     if out is not None and out != "-":
