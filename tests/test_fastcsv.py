@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cgcli.core.numbers import parse_number
-from cgcli.features import fastcsv
+from cgcli.features import fastcsv, fastwrite
 
 # ---- the float text -----------------------------------------------------------
 
@@ -31,11 +31,11 @@ doubles = st.one_of(bits, special, powers, near, st.floats(allow_nan=True, allow
 def test_float_texts_are_repr(values):
     arr = np.array(values, dtype=float)
     want = [repr(v) for v in values]
-    assert fastcsv.float_texts(arr).to_list() == want
+    assert fastwrite.float_texts(arr).to_list() == want
     # written by write_csv: natively where Polars' text is repr's, else the text
     frame = pl.DataFrame({"s": ["a"] * len(values)})
     buf = _Out()
-    fastcsv.write_rows(buf, frame, [arr])
+    fastwrite.write_rows(buf, frame, [arr])
     assert buf.text == "".join("a,%s\n" % w for w in want)
 
 
@@ -45,7 +45,7 @@ def test_gathered_rows_are_written_as_repr(chunks):
     """Chunks gathered into one write: a column clean in one (written as doubles) and odd in
     another (written as repr's text) is cast to text, which is Polars' own text of the doubles."""
     buf = _Out()
-    w = fastcsv.RowWriter(buf)
+    w = fastwrite.RowWriter(buf)
     for values in chunks:
         w.add(pl.DataFrame({"s": ["a"] * len(values)}), [np.array(values, dtype=float)] * 2)
     w.flush()
@@ -56,7 +56,7 @@ def test_float_texts_over_many_bit_patterns():
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 2 ** 63, size=200_000, dtype=np.int64).view(np.float64)
     arr = np.concatenate([arr, -arr, rng.standard_normal(100_000) * 10.0 ** rng.integers(-30, 30, 100_000)])
-    assert fastcsv.float_texts(arr).to_list() == list(map(repr, arr.tolist()))
+    assert fastwrite.float_texts(arr).to_list() == list(map(repr, arr.tolist()))
 
 
 class _Out:
