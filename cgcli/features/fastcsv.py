@@ -27,7 +27,7 @@ import os
 from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
-BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
+BLOCK = int(os.environ.get("CG_BLOCK", 1 << 22))  # bytes of the file scanned at a time (at most MAX_LINE)
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 DELIMITERS = ",\t;|"  # the ones the tests compare both paths on (not a space: Polars and csv may differ)
 
@@ -162,14 +162,31 @@ def chunks(rows, path, size, reads, fast_size=None):
     lines are behind) from Polars, a block of the file at a time, with the exact
     path's chunks for the rows it does not take. `reads`: the columns read as numbers;
     `fast_size`: rows in a chunk from Polars (default `size`, the exact path's).
-    With rows.offload (--jobs, fastjobs.py) whole blocks go to workers."""
+    With rows.offload (--jobs: fastjobs.py), whole blocks may go to workers; then
+    rows.offloaded is set (the chunks' column passes are done, or are to run here)."""
+    off = getattr(rows, "offload", None)
+    if off is not None and not off.ready(rows, reads, fast_size or size, path, BLOCK):
+        off = None
+    rows.offloaded = off is not None
+    return _chunks(rows, path, size, reads, fast_size, off)
+
+
+def _chunks(rows, path, size, reads, fast_size, off):
     columns = rows.columns
-    names, nums, parse = parser(rows.d, columns, reads)
     skip = rows.line  # lines before the first row
     text = _TextLines(path)
     exact, size = size, fast_size or size
+    made = []
 
-    def block(done, n, batch):  # a block's chunks, its first line after skip + done
+    def parsing():  # (names, nums, parse); with workers, made (Polars imported) only if one leaves a block
+        if not made:
+            made.append(parser(rows.d, columns, reads))
+        return made[0]
+
+    def block(done, n, batch, body=None):  # a block's chunks, its first line after skip + done
+        names, nums, parse = parsing()
+        if body is not None:
+            batch = parsed(body, n, parse)
         if batch is None:  # one row per line, always; else this block the exact way
             yield from _exact(rows, text, skip + done, n, exact)
             return
@@ -179,19 +196,17 @@ def chunks(rows, path, size, reads, fast_size=None):
             else:
                 yield FastChunk(strings, numbers, skip + done + start + 1, rows.d != ",")
 
-    offload = getattr(rows, "offload", None)
-    if offload is not None:
+    if off is not None:
         from . import fastjobs
-        rows.offloaded = True
-        items = fastjobs.blocks(_ahead(_blocks(path, skip, None)), offload, parse, block, skip)
+        items = fastjobs.blocks(lambda: _ahead(_blocks(path, skip, None)), off, block, skip)
     else:
-        items = _serial(_ahead(_blocks(path, skip, parse)), parse, block)
+        items = _serial(_ahead(_blocks(path, skip, parsing()[2])), block)
     done = yield from items
     if done is not None:
         yield from _exact(rows, text, skip + done, None, exact)
 
 
-def _serial(blocks, parse, block):
+def _serial(blocks, block):
     """Each block's chunks; returns the rows done when the exact path takes the rest."""
     done = 0  # rows handed on
     for n, batch in blocks:

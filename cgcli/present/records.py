@@ -72,6 +72,16 @@ class CsvRecords:
 
     def write(self, rec):
         keep = rec.keep
+        data = getattr(rec, "csv", None)
+        if data is not None:  # the records written by a worker (features/fastjobs.py)
+            self.finish()
+            buf = getattr(self.out, "buffer", None)
+            if buf is not None:
+                self.out.flush()
+                buf.write(data)
+            else:
+                self.out.write(data.decode("utf-8", "surrogateescape"))
+            return
         if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
             if self.rows is None:
                 from ..features.fastwrite import RowWriter
