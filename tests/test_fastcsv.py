@@ -157,6 +157,53 @@ def test_fast_and_exact_paths_give_the_same_bytes(cg, tmp_path, file, options, o
     assert outs[0] == outs[1]
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(csv_files(), min_size=1, max_size=40), st.sampled_from(option_sets), st.sampled_from(["", "-o"]))
+def test_jobs_on_the_fast_path_give_the_bytes_of_one_job(cg, tmp_path, monkeypatch, files, options, out):
+    """--jobs 2 with blocks of a few lines (workers parse, run and write them, or leave them
+    to the parent): the bytes of one job and of the exact path."""
+    monkeypatch.setattr(fastcsv, "BLOCK", 64)
+    text, k, d = files[0]
+    for more, k2, d2 in files[1:]:  # more rows, under the first file's header
+        if k2 == k and d2 == d:
+            text += ("" if text.endswith("\n") else "\n") + more.split("\n", 1 + more.count("#"))[-1]
+    path = tmp_path / ("rows.tsv" if d == "\t" else "rows.csv")
+    path.write_text(text, encoding="utf-8")
+    if options == ["--no-header"]:
+        options = ["--no-header", "--columns", ",".join(["x", "y", "p"][:k])]
+    args = ["eval", programs[k], "--data", str(path), *options, *(["-d", d] if d in ";|" else [])]
+    outs = []
+    for mode, jobs in (("1", "2"), ("1", "1"), ("0", "1")):
+        o = tmp_path / ("out%s%s.csv" % (mode, jobs))
+        r = cg(*args, "--jobs", jobs, *(["-o", str(o)] if out else []), env={"CGRAPH_FASTCSV": mode})
+        outs.append((r.status, r.out, r.err, o.read_text() if out and o.exists() else None))
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_jobs_on_the_fast_path_send_blocks_to_workers(cg, tmp_path, monkeypatch):
+    """Good blocks come back written by a worker; a block with a bad row is the parent's,
+    with its line number."""
+    from cgcli.features import fastjobs
+    seen = []
+    real = fastjobs.BytesChunk.__init__
+
+    def count(self, data, first, n):
+        seen.append(range(first, first + n))
+        real(self, data, first, n)
+    monkeypatch.setattr(fastjobs.BytesChunk, "__init__", count)
+    monkeypatch.setattr(fastcsv, "BLOCK", 4096)
+    rows = ["%d,%d" % (i, i % 7) for i in range(1, 3001)]
+    rows[1500] = "abc,1"
+    path = tmp_path / "r.csv"
+    path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    args = ["eval", "x*y", "--data", str(path), "--skip-bad-rows"]
+    two = cg(*args, "--jobs", "2", env={"CGRAPH_FASTCSV": "1"})
+    assert len(seen) >= 3 and seen[0][0] == 2 and not any(1502 in r for r in seen)
+    one = cg(*args, "--jobs", "1", env={"CGRAPH_FASTCSV": "0"})
+    assert (two.status, two.out, two.err) == (one.status, one.out, one.err)
+    assert "line 1502, column y" not in two.err and "line 1502, column x: 'abc'" in two.err
+
+
 def test_the_fast_path_is_taken_and_falls_back_in_the_middle(cg, tmp_path, monkeypatch):
     """A plain file goes through Polars; a bad row, a long row and a blank line in the middle go
     through the exact path, with the exact path's line numbers, and the rows after them through Polars."""

@@ -10,14 +10,16 @@ non-finite value or gradient. The parent then runs that block itself, as with
 one job, with its line numbers (its first line is known). The bytes are written
 in input order; at most 2*N blocks are in flight, so memory stays flat.
 
-The workers are forked before the parent reads a block (a child forked after
-Polars has run would have no threads for it). With --jobs 0 (auto) a pool starts
+The workers are forked before the parent reads a block or imports Polars (a
+child forked after Polars has run would have no threads for it; where Polars is
+imported already, a library caller's or the tests', they come from a fork server). With --jobs 0 (auto) a pool starts
 only for a file that looks to hold parallel.AUTO_ROWS rows (from its first
 block's lines), else the file is run here.
 """
 
 import collections
 import os
+import sys
 
 from . import parallel
 
@@ -67,7 +69,9 @@ def blocks(items, off, block, skip):
     path from there on), each block's records from a worker (a BytesChunk) or, where it
     returns None, the block's chunks here (`block(done, n, None, its bytes)`). Returns the
     rows done when the exact path takes the rest, else None."""
-    p = parallel.pool(off.workers, _init, (off,))
+    # forked here unless Polars has been imported (a library caller, the tests): it may have
+    # run, and a child forked since has no threads for it; then from a fork server
+    p = parallel.pool(off.workers, _init, (off,), ["polars", __name__] if "polars" in sys.modules else None)
     pending: collections.deque = collections.deque()
     done = 0
     tail = False  # the exact path after the blocks in flight

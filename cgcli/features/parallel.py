@@ -78,18 +78,27 @@ def results(g, wrt, nonfinite, items, jobs=1):
     yield from _pooled(Tape(g), wrt, nonfinite, it, workers)
 
 
-def pool(workers, initializer, initargs):
+def pool(workers, initializer, initargs, preload=None):
     """A pool of `workers` processes (forked on Linux: started in milliseconds, and the
-    arguments copied, not pickled); each runs initializer(*initargs, parent's pid) first."""
+    arguments copied, not pickled); each runs initializer(*initargs, parent's pid) first.
+    `preload` (modules): the workers come from a fork server that imports them (Linux),
+    so as to be forked from a process where they have not run (Polars: fastjobs.py)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    linux = sys.platform.startswith("linux")
+    parent = os.getpid()
+    if linux and preload:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(preload)
+        parent = None  # a worker's parent is then the server
+    else:
+        ctx = multiprocessing.get_context("fork" if linux else None)
     for s in (sys.stdout, sys.stderr):  # a forked child must not write the parent's buffers again
         try:
             s.flush()
         except (AttributeError, OSError, ValueError):
             pass
-    return ProcessPoolExecutor(workers, ctx, initializer=initializer, initargs=(*initargs, os.getpid()))
+    return ProcessPoolExecutor(workers, ctx, initializer=initializer, initargs=(*initargs, parent))
 
 
 def result(future):
@@ -165,7 +174,7 @@ def _init(tape, wrt, nonfinite, parent):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:  # the parent ended before prctl
+    if parent is not None and os.getppid() != parent:  # the parent ended before prctl
         os._exit(0)
     _STATE = (tape, wrt, nonfinite)
 
