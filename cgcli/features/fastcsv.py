@@ -27,7 +27,8 @@ import os
 from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
-BLOCK = int(os.environ.get("CG_BLOCK", 1 << 22))  # bytes of the file scanned at a time (at most MAX_LINE)
+BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
+JOB_BLOCK = 1 << 19  # ... with --jobs (fastjobs.py): smaller blocks share the work out evenly, in less memory
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 DELIMITERS = ",\t;|"  # the ones the tests compare both paths on (not a space: Polars and csv may differ)
 
@@ -47,12 +48,13 @@ def eligible(path, delimiter):
         return False
 
 
-def _after(fh, skip):
+def _after(fh, skip, size=None):
     """The bytes after the first `skip` lines (read up to a block past them), or None when
     the exact path must read the file: a line too long, a byte-order mark on a row."""
+    size = size or BLOCK
     data = b""
     while skip:  # the header and comment lines: the exact path has read them already
-        block = fh.read(BLOCK)
+        block = fh.read(size)
         if not block:
             return b""
         data += block
@@ -64,8 +66,8 @@ def _after(fh, skip):
         if skip and len(data) >= MAX_LINE:
             return None
     if not data:
-        data = fh.read(BLOCK)
-    if len(data) > BLOCK or data.startswith(b"\xef\xbb\xbf"):
+        data = fh.read(size)
+    if len(data) > size or data.startswith(b"\xef\xbb\xbf"):
         return None
     return data
 
@@ -198,7 +200,7 @@ def _chunks(rows, path, size, reads, fast_size, off):
 
     if off is not None:
         from . import fastjobs
-        items = fastjobs.blocks(lambda: _ahead(_blocks(path, skip, None)), off, block, skip)
+        items = fastjobs.blocks(lambda: _ahead(_blocks(path, skip, None, min(BLOCK, JOB_BLOCK))), off, block, skip)
     else:
         items = _serial(_ahead(_blocks(path, skip, parsing()[2])), block)
     done = yield from items
@@ -217,17 +219,18 @@ def _serial(blocks, block):
     return None
 
 
-def _blocks(path, skip, parse):
+def _blocks(path, skip, parse, size=None):
     """(lines, rows parsed by `parse` or None if it failed) for each block of whole lines after
     the first `skip` (`parse` None: the block's bytes); (None, None) once a block is not
-    plain (the rest goes the exact way)."""
+    plain (the rest goes the exact way). `size`: bytes read at a time (default BLOCK)."""
+    size = size or BLOCK
     with open(path, "rb") as fh:
-        carry = _after(fh, skip)
+        carry = _after(fh, skip, size)
         if carry is None:
             yield None, None
             return
         while carry is not None:
-            block = fh.read(BLOCK)
+            block = fh.read(size)
             data = carry + block
             if not block:
                 body, carry = data, None
