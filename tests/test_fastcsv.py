@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cgcli.core.numbers import parse_number
-from cgcli.features import fastcsv
+from cgcli.features import fastcsv, fastwrite
 
 # ---- the float text -----------------------------------------------------------
 
@@ -31,11 +31,11 @@ doubles = st.one_of(bits, special, powers, near, st.floats(allow_nan=True, allow
 def test_float_texts_are_repr(values):
     arr = np.array(values, dtype=float)
     want = [repr(v) for v in values]
-    assert fastcsv.float_texts(arr).to_list() == want
+    assert fastwrite.float_texts(arr).to_list() == want
     # written by write_csv: natively where Polars' text is repr's, else the text
     frame = pl.DataFrame({"s": ["a"] * len(values)})
     buf = _Out()
-    fastcsv.write_rows(buf, frame, [arr])
+    fastwrite.write_rows(buf, frame, [arr])
     assert buf.text == "".join("a,%s\n" % w for w in want)
 
 
@@ -45,7 +45,7 @@ def test_gathered_rows_are_written_as_repr(chunks):
     """Chunks gathered into one write: a column clean in one (written as doubles) and odd in
     another (written as repr's text) is cast to text, which is Polars' own text of the doubles."""
     buf = _Out()
-    w = fastcsv.RowWriter(buf)
+    w = fastwrite.RowWriter(buf)
     for values in chunks:
         w.add(pl.DataFrame({"s": ["a"] * len(values)}), [np.array(values, dtype=float)] * 2)
     w.flush()
@@ -56,7 +56,7 @@ def test_float_texts_over_many_bit_patterns():
     rng = np.random.default_rng(7)
     arr = rng.integers(0, 2 ** 63, size=200_000, dtype=np.int64).view(np.float64)
     arr = np.concatenate([arr, -arr, rng.standard_normal(100_000) * 10.0 ** rng.integers(-30, 30, 100_000)])
-    assert fastcsv.float_texts(arr).to_list() == list(map(repr, arr.tolist()))
+    assert fastwrite.float_texts(arr).to_list() == list(map(repr, arr.tolist()))
 
 
 class _Out:
@@ -155,6 +155,53 @@ def test_fast_and_exact_paths_give_the_same_bytes(cg, tmp_path, file, options, o
         r = cg(*args, *(["-o", str(o)] if out else []), env={"CGRAPH_FASTCSV": mode})
         outs.append((r.status, r.out, r.err, o.read_text() if out and o.exists() else None))
     assert outs[0] == outs[1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(csv_files(), min_size=1, max_size=40), st.sampled_from(option_sets), st.sampled_from(["", "-o"]))
+def test_jobs_on_the_fast_path_give_the_bytes_of_one_job(cg, tmp_path, monkeypatch, files, options, out):
+    """--jobs 2 with blocks of a few lines (workers parse, run and write them, or leave them
+    to the parent): the bytes of one job and of the exact path."""
+    monkeypatch.setattr(fastcsv, "BLOCK", 64)
+    text, k, d = files[0]
+    for more, k2, d2 in files[1:]:  # more rows, under the first file's header
+        if k2 == k and d2 == d:
+            text += ("" if text.endswith("\n") else "\n") + more.split("\n", 1 + more.count("#"))[-1]
+    path = tmp_path / ("rows.tsv" if d == "\t" else "rows.csv")
+    path.write_text(text, encoding="utf-8")
+    if options == ["--no-header"]:
+        options = ["--no-header", "--columns", ",".join(["x", "y", "p"][:k])]
+    args = ["eval", programs[k], "--data", str(path), *options, *(["-d", d] if d in ";|" else [])]
+    outs = []
+    for mode, jobs in (("1", "2"), ("1", "1"), ("0", "1")):
+        o = tmp_path / ("out%s%s.csv" % (mode, jobs))
+        r = cg(*args, "--jobs", jobs, *(["-o", str(o)] if out else []), env={"CGRAPH_FASTCSV": mode})
+        outs.append((r.status, r.out, r.err, o.read_text() if out and o.exists() else None))
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_jobs_on_the_fast_path_send_blocks_to_workers(cg, tmp_path, monkeypatch):
+    """Good blocks come back written by a worker; a block with a bad row is the parent's,
+    with its line number."""
+    from cgcli.features import fastjobs
+    seen = []
+    real = fastjobs.BytesChunk.__init__
+
+    def count(self, data, first, n):
+        seen.append(range(first, first + n))
+        real(self, data, first, n)
+    monkeypatch.setattr(fastjobs.BytesChunk, "__init__", count)
+    monkeypatch.setattr(fastcsv, "BLOCK", 4096)
+    rows = ["%d,%d" % (i, i % 7) for i in range(1, 3001)]
+    rows[1500] = "abc,1"
+    path = tmp_path / "r.csv"
+    path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    args = ["eval", "x*y", "--data", str(path), "--skip-bad-rows"]
+    two = cg(*args, "--jobs", "2", env={"CGRAPH_FASTCSV": "1"})
+    assert len(seen) >= 3 and seen[0][0] == 2 and not any(1502 in r for r in seen)
+    one = cg(*args, "--jobs", "1", env={"CGRAPH_FASTCSV": "0"})
+    assert (two.status, two.out, two.err) == (one.status, one.out, one.err)
+    assert "line 1502, column y" not in two.err and "line 1502, column x: 'abc'" in two.err
 
 
 def test_the_fast_path_is_taken_and_falls_back_in_the_middle(cg, tmp_path, monkeypatch):

@@ -17,9 +17,8 @@ its cell does not start with white space (a blank line, which the exact path
 skips); the other rows, in runs, are read again as text by the exact path, with
 their line numbers. Polars is imported here only, on the data path.
 
-`float_texts` writes doubles as Python's repr does (the records' format) a
-column at a time: Polars' shortest round-trip text, with repr's own text for
-the few values where the two forms differ (NaN, and magnitudes below 1e-4).
+The records are written by fastwrite.py. With --jobs, fastjobs.py sends whole
+blocks to workers, which parse, check, evaluate and write them.
 """
 
 import itertools
@@ -29,9 +28,9 @@ from .readers import MAX_LINE
 
 SMALL_FILE = 1 << 20  # bytes: below it, the exact path
 BLOCK = 1 << 22  # bytes of the file scanned at a time (at most MAX_LINE)
+JOB_BLOCK = 1 << 19  # ... with --jobs (fastjobs.py): smaller blocks share the work out evenly, in less memory
 MAX_RUNS = 16  # runs of rows for the exact path in one batch; beyond it the whole batch goes there
 DELIMITERS = ",\t;|"  # the ones the tests compare both paths on (not a space: Polars and csv may differ)
-SMALL = 1e-4  # below it (and not 0) repr writes an exponent where Polars may not
 
 
 def eligible(path, delimiter):
@@ -49,12 +48,13 @@ def eligible(path, delimiter):
         return False
 
 
-def _after(fh, skip):
+def _after(fh, skip, size=None):
     """The bytes after the first `skip` lines (read up to a block past them), or None when
     the exact path must read the file: a line too long, a byte-order mark on a row."""
+    size = size or BLOCK
     data = b""
     while skip:  # the header and comment lines: the exact path has read them already
-        block = fh.read(BLOCK)
+        block = fh.read(size)
         if not block:
             return b""
         data += block
@@ -66,8 +66,8 @@ def _after(fh, skip):
         if skip and len(data) >= MAX_LINE:
             return None
     if not data:
-        data = fh.read(BLOCK)
-    if len(data) > BLOCK or data.startswith(b"\xef\xbb\xbf"):
+        data = fh.read(size)
+    if len(data) > size or data.startswith(b"\xef\xbb\xbf"):
         return None
     return data
 
@@ -113,13 +113,10 @@ class FastChunk:
         return self._numbers[col]
 
 
-def chunks(rows, path, size, reads, fast_size=None):
-    """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
-    lines are behind) from Polars, a block of the file at a time, with the exact
-    path's chunks for the rows it does not take. `reads`: the columns read as numbers;
-    `fast_size`: rows in a chunk from Polars (default `size`, the exact path's)."""
+def parser(d, columns, reads):
+    """(names, nums, parse): the Polars names of the columns, those of the numbers read
+    (column -> name) and `parse`, a block's bytes to a frame with each row's "_ok"."""
     import polars as pl
-    columns = rows.columns
     k = len(columns)
     names = ["c%d" % i for i in range(k)]
     nums = {c: "f%d" % columns.index(c) for c in reads}
@@ -132,47 +129,108 @@ def chunks(rows, path, size, reads, fast_size=None):
     if k == 1:  # a line of white space only is blank (no row) for the exact path; with more
         # columns it is a short row for Polars, so a row of nulls
         checks.append(~pl.col(names[0]).str.contains(r"^[\s\x00-\x20\x7f-\x{a0}\x{feff}]"))
-    skip = rows.line  # lines before the first row
-    done = 0  # rows handed on
-    text = _TextLines(path)
-    exact, size = size, fast_size or size
 
     def parse(body):
-        return pl.read_csv(body, has_header=False, separator=rows.d, quote_char=None, schema=schema,
+        return pl.read_csv(body, has_header=False, separator=d, quote_char=None, schema=schema,
                            raise_if_empty=False).with_columns(casts).with_columns(pl.all_horizontal(checks).alias("_ok"))
+    return names, nums, parse
 
-    for n, batch in _ahead(_blocks(path, skip, parse)):
-        if n is None:  # the exact path from this block's first row to the end
-            break
-        if batch is None or batch.height != n:  # one row per line, always; else this block the exact way
-            yield from _exact(rows, text, skip + done, n, exact)
-            done += n
+
+def parsed(body, n, parse):
+    """`parse(body)` if it reads one row per line (`n` of them), else None."""
+    try:
+        batch = parse(body)
+    except Exception:  # noqa: BLE001 (a row Polars cannot read: this block the exact way)
+        return None
+    return batch if batch.height == n else None
+
+
+def fast_parts(batch, names, columns, nums, size):
+    """(start, part, its strings, its numbers) for the runs of good rows of a parsed block,
+    in parts of at most `size` rows, or (start, end, None, None) for a run of other rows."""
+    import polars as pl
+    for start, end, ok in _runs(batch.get_column("_ok")):
+        if not ok:
+            yield start, end, None, None
             continue
-        for start, end, ok in _runs(batch.get_column("_ok")):
-            if ok:  # in chunks of at most `size` rows: the column passes' memory is bounded by it
-                for at in range(start, end, size):
-                    part = batch.slice(at, min(size, end - at))
-                    strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
-                    numbers = {c: part.get_column(f).to_numpy() for c, f in nums.items()}
-                    yield FastChunk(strings, numbers, skip + done + at - start + 1, rows.d != ",")
+        for at in range(start, end, size):  # the column passes' memory is bounded by `size`
+            part = batch.slice(at, min(size, end - at))
+            strings = part.select([pl.col(n).alias(c) for n, c in zip(names, columns)])
+            yield at, at + part.height, strings, {c: part.get_column(f).to_numpy() for c, f in nums.items()}
+
+
+def chunks(rows, path, size, reads, fast_size=None):
+    """The chunks of `rows` (a readers.CsvRows that has read its header: rows.line
+    lines are behind) from Polars, a block of the file at a time, with the exact
+    path's chunks for the rows it does not take. `reads`: the columns read as numbers;
+    `fast_size`: rows in a chunk from Polars (default `size`, the exact path's).
+    With rows.offload (--jobs: fastjobs.py), whole blocks may go to workers; then
+    rows.offloaded is set (the chunks' column passes are done, or are to run here)."""
+    off = getattr(rows, "offload", None)
+    if off is not None and not off.ready(rows, reads, fast_size or size, path, BLOCK):
+        off = None
+    rows.offloaded = off is not None
+    return _chunks(rows, path, size, reads, fast_size, off)
+
+
+def _chunks(rows, path, size, reads, fast_size, off):
+    columns = rows.columns
+    skip = rows.line  # lines before the first row
+    text = _TextLines(path)
+    exact, size = size, fast_size or size
+    made = []
+
+    def parsing():  # (names, nums, parse); with workers, made (Polars imported) only if one leaves a block
+        if not made:
+            made.append(parser(rows.d, columns, reads))
+        return made[0]
+
+    def block(done, n, batch, body=None):  # a block's chunks, its first line after skip + done
+        names, nums, parse = parsing()
+        if body is not None:
+            batch = parsed(body, n, parse)
+        if batch is None:  # one row per line, always; else this block the exact way
+            yield from _exact(rows, text, skip + done, n, exact)
+            return
+        for start, end, strings, numbers in fast_parts(batch, names, columns, nums, size):
+            if strings is None:
+                yield from _exact(rows, text, skip + done + start, end - start, exact)
             else:
-                yield from _exact(rows, text, skip + done, end - start, exact)
-            done += end - start
+                yield FastChunk(strings, numbers, skip + done + start + 1, rows.d != ",")
+
+    if off is not None:
+        from . import fastjobs
+        items = fastjobs.blocks(lambda: _ahead(_blocks(path, skip, None, min(BLOCK, JOB_BLOCK))), off, block, skip)
     else:
-        return
-    yield from _exact(rows, text, skip + done, None, exact)
+        items = _serial(_ahead(_blocks(path, skip, parsing()[2])), block)
+    done = yield from items
+    if done is not None:
+        yield from _exact(rows, text, skip + done, None, exact)
 
 
-def _blocks(path, skip, parse):
+def _serial(blocks, block):
+    """Each block's chunks; returns the rows done when the exact path takes the rest."""
+    done = 0  # rows handed on
+    for n, batch in blocks:
+        if n is None:  # the exact path from this block's first row to the end
+            return done
+        yield from block(done, n, batch)
+        done += n
+    return None
+
+
+def _blocks(path, skip, parse, size=None):
     """(lines, rows parsed by `parse` or None if it failed) for each block of whole lines after
-    the first `skip`; (None, None) once a block is not plain (the rest goes the exact way)."""
+    the first `skip` (`parse` None: the block's bytes); (None, None) once a block is not
+    plain (the rest goes the exact way). `size`: bytes read at a time (default BLOCK)."""
+    size = size or BLOCK
     with open(path, "rb") as fh:
-        carry = _after(fh, skip)
+        carry = _after(fh, skip, size)
         if carry is None:
             yield None, None
             return
         while carry is not None:
-            block = fh.read(BLOCK)
+            block = fh.read(size)
             data = carry + block
             if not block:
                 body, carry = data, None
@@ -188,11 +246,7 @@ def _blocks(path, skip, parse):
                 yield None, None
                 return
             n = body.count(b"\n") + (not body.endswith(b"\n"))
-            try:
-                batch = parse(body)
-            except Exception:  # noqa: BLE001 (a row Polars cannot read: this block the exact way)
-                batch = None
-            yield n, batch
+            yield n, (body if parse is None else parsed(body, n, parse))
 
 
 def _ahead(items, depth=2):
@@ -276,96 +330,3 @@ def _exact(rows, text, skipped, n, size):
     rows.line = skipped
     rows._it = iter(list(text.lines(skipped, n))) if n is not None else text.lines(skipped, None)
     yield from rows.text_chunks(size)
-
-
-# ---- writing ------------------------------------------------------------------
-
-def _odd(np, arr):
-    """Where Polars' text of a double is not repr's: NaN, and 0 < |x| < SMALL."""
-    with np.errstate(invalid="ignore"):
-        return np.isnan(arr) | ((np.abs(arr) < SMALL) & (arr != 0))
-
-
-def float_texts(arr):
-    """A float array as a Polars String series, each value as Python's repr writes it."""
-    import numpy as np
-    import polars as pl
-    arr = np.asarray(arr, dtype=float)
-    s = pl.Series(arr, dtype=pl.Float64).cast(pl.String)
-    odd = _odd(np, arr)
-    if odd.any():
-        idx = np.flatnonzero(odd)
-        s = s.scatter(idx, [repr(v) for v in arr[idx].tolist()])
-    return s
-
-
-def repr_list(arr):
-    """list(map(repr, arr.tolist())), faster for a long array."""
-    if len(arr) < 2048:
-        return list(map(repr, arr.tolist()))
-    return float_texts(arr).to_list()
-
-
-def _column(np, pl, arr, name):
-    """A column of numbers for write_csv: the doubles themselves where Polars writes each
-    as repr does (it writes them as its cast to String does), else their text."""
-    if _odd(np, arr).any():
-        return float_texts(arr).alias(name)
-    return pl.Series(name, arr, dtype=pl.Float64)
-
-
-GATHER = 65536  # rows of records gathered before one write_csv (a call costs about 2 ms)
-
-
-class RowWriter:
-    """CSV lines of the fast path's records, gathered up to GATHER rows a write: `add` the
-    cells in `strings` (a Polars frame of String columns, none empty and none holding a
-    quote or a line break) and `numbers` (float arrays), `flush` what is gathered. As
-    csv.writer writes them: a cell is quoted only if it holds a comma (`commas`: it may)."""
-
-    def __init__(self, out):
-        self.out = out
-        self.frames = []
-        self.rows = 0
-        self.quote = False
-
-    def add(self, strings, numbers, keep=None, commas=True):
-        import numpy as np
-        import polars as pl
-        if keep is not None:
-            idx = np.asarray(keep, dtype=np.int64)
-            strings = strings[idx] if len(idx) else strings.clear()
-            numbers = [a[idx] for a in numbers]
-        if strings.height == 0:
-            return
-        self.frames.append(pl.DataFrame([s.alias("s%d" % i) for i, s in enumerate(strings.get_columns())]
-                                        + [_column(np, pl, a, "n%d" % i) for i, a in enumerate(numbers)]))
-        self.rows += strings.height
-        # no cell holds a quote or a line break; one holding a comma (TSV input) is quoted
-        self.quote = self.quote or bool(commas and strings.width and strings.select(
-            pl.any_horizontal(pl.all().str.contains(",", literal=True)).any()).item())
-        if self.rows >= GATHER:
-            self.flush()
-
-    def flush(self):
-        import polars as pl
-        if not self.frames:
-            return
-        # a column of numbers is Float64 in one frame and String (repr's text) in another:
-        # the String cast of the doubles is the text write_csv gives them
-        frame = self.frames[0] if len(self.frames) == 1 else pl.concat(self.frames, how="vertical_relaxed")
-        quote = "necessary" if self.quote else "never"
-        self.frames, self.rows, self.quote = [], 0, False
-        buf = getattr(self.out, "buffer", None)
-        if buf is not None:
-            self.out.flush()
-            frame.write_csv(buf, include_header=False, line_terminator="\n", quote_style=quote)
-        else:
-            self.out.write(frame.write_csv(include_header=False, line_terminator="\n", quote_style=quote))
-
-
-def write_rows(out, strings, numbers, keep=None, commas=True):
-    """RowWriter's lines for one chunk, written at once."""
-    w = RowWriter(out)
-    w.add(strings, numbers, keep, commas)
-    w.flush()

@@ -50,19 +50,26 @@ def compute(g, wrt, nonfinite, cols, n):
     return values[-1], [grads[inputs[w]] if w in inputs else np.zeros(n) for w in wrt], bad
 
 
-def results(g, wrt, nonfinite, items, jobs=1):
-    """(meta, compute(...)) for each (meta, cols, n) of `items`, in order. `jobs`:
-    1 runs here; N > 1 on N workers; None or 0 on the cores there are, once
+def plan(g, jobs):
+    """(workers, rows run here first) for `jobs`: 1 runs here; N > 1 on N workers; None
+    or 0 on the cores there are (for a program of AUTO_NODES nodes or more), once
     AUTO_ROWS rows have been run here (a small file pays for no pool)."""
-    workers = (cores() if len(g.ops) >= AUTO_NODES else 1) if not jobs else jobs
-    threshold = AUTO_ROWS if not jobs else 0
+    if jobs:
+        return jobs, 0
+    return (cores() if len(g.ops) >= AUTO_NODES else 1), AUTO_ROWS
+
+
+def results(g, wrt, nonfinite, items, jobs=1):
+    """(meta, compute(...)) for each (meta, cols, n) of `items`, in order (cols None: the
+    chunk's records are made already, fastjobs.py: (meta, (None, [], []))). `jobs`: as `plan`."""
+    workers, threshold = plan(g, jobs)
     it = iter(items)
     if workers > 1 and not threshold:
         yield from _pooled(Tape(g), wrt, nonfinite, it, workers)
         return
     seen = 0
     for meta, cols, n in it:
-        yield meta, compute(g, wrt, nonfinite, cols, n)
+        yield meta, ((None, [], []) if cols is None else compute(g, wrt, nonfinite, cols, n))
         seen += n
         if workers > 1 and seen >= threshold:
             break
@@ -71,20 +78,50 @@ def results(g, wrt, nonfinite, items, jobs=1):
     yield from _pooled(Tape(g), wrt, nonfinite, it, workers)
 
 
-def _pooled(tape, wrt, nonfinite, it, workers):
+def pool(workers, initializer, initargs, preload=None):
+    """A pool of `workers` processes (forked on Linux: started in milliseconds, and the
+    arguments copied, not pickled); each runs initializer(*initargs, parent's pid) first.
+    `preload` (modules): the workers come from a fork server that imports them (Linux),
+    so as to be forked from a process where they have not run (Polars: fastjobs.py)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    from ..core.errors import CgraphError
-    # fork starts a worker in milliseconds and copies the tape; elsewhere the tape is pickled
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    linux = sys.platform.startswith("linux")
+    parent = os.getpid()
+    if linux and preload:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(preload)
+        parent = None  # a worker's parent is then the server
+    else:
+        ctx = multiprocessing.get_context("fork" if linux else None)
     for s in (sys.stdout, sys.stderr):  # a forked child must not write the parent's buffers again
         try:
             s.flush()
         except (AttributeError, OSError, ValueError):
             pass
-    pool = ProcessPoolExecutor(workers, ctx, initializer=_init, initargs=(tape, wrt, nonfinite, os.getpid()))
+    return ProcessPoolExecutor(workers, ctx, initializer=initializer, initargs=(*initargs, parent))
+
+
+def result(future):
+    """future.result(); a worker that died is an error of its own."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..core.errors import CgraphError
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise CgraphError("a worker process of --jobs ended unexpectedly") from None
+
+
+def shutdown(p):
+    """The pool ended, after the work being run (the rest cancelled)."""
+    try:
+        p.shutdown(wait=True, cancel_futures=True)
+    except OSError:  # finalized at exit (after Ctrl-C), when the pool's pipes are closed already
+        pass
+
+
+def _pooled(tape, wrt, nonfinite, it, workers):
+    p = pool(workers, _init, (tape, wrt, nonfinite))
     pending = collections.deque()
     failure = None
     try:
@@ -99,29 +136,22 @@ def _pooled(tape, wrt, nonfinite, it, workers):
                 except Exception as e:  # a reading error: after the chunks before it, as with one job
                     failure, more = e, False
                     break
-                pending.append((meta, _submit(pool, cols, n)))
+                pending.append((meta, submit(p, _work, cols, n)))
             if not pending:
                 break
             meta, future = pending.popleft()
-            try:
-                out = future.result()
-            except BrokenProcessPool:
-                raise CgraphError("a worker process of --jobs ended unexpectedly") from None
-            yield meta, out
+            yield meta, result(future)
         if failure is not None:
             raise failure
     finally:
-        try:
-            pool.shutdown(wait=True, cancel_futures=True)
-        except OSError:  # finalized at exit (after Ctrl-C), when the pool's pipes are closed already
-            pass
+        shutdown(p)
 
 
-def _submit(pool, cols, n):
-    """pool.submit; the first call starts the workers, which must not take the parent's Ctrl-C."""
+def submit(p, fn, *args):
+    """p.submit; the first call starts the workers, which must not take the parent's Ctrl-C."""
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     try:
-        return pool.submit(_work, cols, n)
+        return p.submit(fn, *args)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
@@ -144,7 +174,7 @@ def _init(tape, wrt, nonfinite, parent):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:  # the parent ended before prctl
+    if parent is not None and os.getppid() != parent:  # the parent ended before prctl
         os._exit(0)
     _STATE = (tape, wrt, nonfinite)
 

@@ -205,11 +205,19 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
         rows.reads = list(dict.fromkeys(c for _, c in pairs))  # whose chunks are bounded by cells only
         rows.fast_size = max(256, min(FAST_CHUNK, FAST_CELLS // max(1, cells)))
+        if second is None and parallel.plan(g, jobs)[0] > 1:  # whole blocks on workers (fastjobs.py)
+            from .fastjobs import Offload
+            rows.offload = Offload(g, wrt, nonfinite, bindings, pairs, out, view.selected, jobs)
+    source = rows.chunks(size)
+    jobs = 1 if getattr(rows, "offloaded", False) else jobs  # the workers are the fast path's
 
     def chunks():  # (the chunk and its own columns, the columns the passes read, rows)
-        for chunk in rows.chunks(size):
+        for chunk in source:
             n = len(chunk.lines)
             if n == 0:
+                continue
+            if hasattr(chunk, "csv"):  # a block's records, written by a worker (fastjobs.py)
+                yield (chunk, None, None, None, None, None), None, n
                 continue
             errors = chunk.errors
             if hasattr(chunk, "floats"):  # Parquet, Arrow (columnar.py): typed columns; CSV's fast path
@@ -244,6 +252,9 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     for (chunk, text, own, objs, numeric, cols), (value, grads, bad) in parallel.results(
             g, wrt, nonfinite, chunks(), jobs):
         n = len(chunk.lines)
+        if text is None:  # a worker's CSV bytes (records.py writes them)
+            yield chunk
+            continue
         errors = chunk.errors
         hess = []
         if second is not None:

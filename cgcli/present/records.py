@@ -48,7 +48,7 @@ def _reprs(arr, polars=False):
     """repr of each float; with `polars`, a long array a column at a time (fastcsv.py)."""
     if not polars or len(arr) < 2048:
         return list(map(repr, arr.tolist()))
-    from ..features.fastcsv import repr_list
+    from ..features.fastwrite import repr_list
     return repr_list(arr)
 
 
@@ -61,7 +61,7 @@ class CsvRecords:
         self.d = delimiter
         self.writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         self.written = 0
-        self.rows = None  # the fast path's gathered rows (fastcsv.RowWriter)
+        self.rows = None  # the fast path's gathered rows (fastwrite.RowWriter)
 
     def finish(self):
         if self.rows is not None:
@@ -72,9 +72,19 @@ class CsvRecords:
 
     def write(self, rec):
         keep = rec.keep
+        data = getattr(rec, "csv", None)
+        if data is not None:  # the records written by a worker (features/fastjobs.py)
+            self.finish()
+            buf = getattr(self.out, "buffer", None)
+            if buf is not None:
+                self.out.flush()
+                buf.write(data)
+            else:
+                self.out.write(data.decode("utf-8", "surrogateescape"))
+            return
         if getattr(rec, "strings", None) is not None and self.d == ",":  # the fast path (fastcsv.py)
             if self.rows is None:
-                from ..features.fastcsv import RowWriter
+                from ..features.fastwrite import RowWriter
                 self.rows = RowWriter(self.out)
             self.rows.add(rec.strings, [rec.value, *rec.grads, *rec.hess], keep, rec.commas)
             return
