@@ -14,6 +14,8 @@ from ..core.errors import CgraphError, UsageError, not_inputs, unbound_inputs
 from ..core.numbers import fmt
 from ..core.passes import backward, check_bindings, forward, read_inputs
 from ..core.tape import no_gc
+from . import optimizers
+from .objective import Objective, search_step
 from .outfiles import AtomicFile, check_writable
 
 DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would overflow)
@@ -25,8 +27,11 @@ class Outcome:
     history: one value per step (minimize) or the mean cost per epoch (train).
     `interrupted`: stopped by Ctrl-C, the parameters are those reached so far."""
 
-    def __init__(self, reason, converged, steps, value, params, gradients, history, interrupted=False):
+    def __init__(self, reason, converged, steps, value, params, gradients, history, interrupted=False,
+                 method=None, evaluations=None):
         self.interrupted = interrupted
+        self.method = method
+        self.evaluations = evaluations
         self.reason = reason
         self.converged = converged
         self.steps = steps
@@ -51,58 +56,79 @@ def _lr_hint(lr):
     return "try a smaller --lr than %s" % fmt(lr)
 
 
-def minimize(program, bindings, params=None, lr=0.1, steps=1000, tol=1e-10, momentum=0.0, on_step=None):
-    """Gradient descent from `bindings` on `params` (default: every input).
-    `on_step(step, value, params)` sees every step, for --trace. Ctrl-C stops
-    the descent: the Outcome has `interrupted` set and the parameters reached."""
+def minimize(program, bindings, params=None, lr=None, steps=1000, tol=1e-10, momentum=None, on_step=None,
+             method="gd", memory=None):
+    """Minimise the output from `bindings` on `params` (default: every input) by
+    `method`: gd (x = x - lr*v, v = momentum*v + grad), adam, newton (the exact
+    Hessian, damped, with an Armijo line search) or lbfgs (`memory` pairs, a
+    strong Wolfe line search); optimizers.py has the rules. `on_step(step, value,
+    params)` sees every step, for --trace. Ctrl-C stops the run: the Outcome has
+    `interrupted` set and the parameters reached."""
+    lr, momentum, memory = optimizers.method_options(method, lr, momentum, memory)
     g, params = _setup(program, bindings, params)
     # every input read up to the output is bound, and every parameter (one the
     # output does not depend on has gradient 0, and does not move)
     missing = list(dict.fromkeys([n for n in read_inputs(program) + params if n not in bindings]))
     if missing:
         raise unbound_inputs(missing, hint="give every input a starting value")
-    b = dict(bindings)
-    ids = [g.inputs.get(p) for p in params]
-    vel = [0.0] * len(params)
+    obj = Objective(program, g, bindings, params, method == "newton")
+    x = [float(bindings[p]) for p in params]
+    searcher, np = None, None
+    if method in ("gd", "adam"):
+        rule = optimizers.rule(method, len(params), lr, momentum)
+        hint = _lr_hint(lr)
+    else:
+        import numpy as np
+        searcher = optimizers.LBFGSMethod(memory) if method == "lbfgs" else None
+        hint = "the value may have no minimum"
     prev = None
+    known = None  # the value and gradients at x, when a line search has them
     history: list = []
     value, grads, step = math.nan, [0.0] * len(params), 0
 
     def outcome(reason, converged, interrupted=False):
-        return Outcome(reason, converged, step, value, {p: b[p] for p in params}, dict(zip(params, grads)),
-                       history, interrupted)
+        return Outcome(reason, converged, step, value, dict(zip(params, x)), dict(zip(params, grads)),
+                       history, interrupted, method, obj.counts)
 
     try:
         with no_gc():
             for step in range(steps + 1):
-                try:
-                    v = forward(g, b)
-                    gr = backward(g, v)
-                except CgraphError as e:
-                    raise CgraphError("step %d: %s" % (step, e.reason), e.status) from None
-                value = v[-1]
-                grads = [0.0 if i is None else gr[i] for i in ids]
+                if known is None:
+                    try:
+                        value = obj.value(x)
+                        grads = obj.gradient()
+                    except CgraphError as e:
+                        raise CgraphError("step %d: %s" % (step, e.reason), e.status) from None
+                else:
+                    value, grads = known
                 history.append(value)
                 if on_step:
-                    on_step(step, value, {p: b[p] for p in params})
+                    on_step(step, value, dict(zip(params, x)))
                 if abs(value) > DIVERGED:
-                    raise CgraphError("diverged at step %d: the value reached %s" % (step, fmt(value)),
-                                      hint=_lr_hint(lr))
+                    raise CgraphError("diverged at step %d: the value reached %s" % (step, fmt(value)), hint=hint)
                 norm = math.sqrt(sum(d * d for d in grads))
                 if norm < tol:
                     return outcome("the gradient's norm %s is below --tol %s" % (fmt(norm), fmt(tol)), True)
-                if prev is not None and abs(value - prev) < tol:
+                if prev is not None and searcher is None and method != "newton" and abs(value - prev) < tol:
                     return outcome("the value changed by %s, less than --tol %s" % (
                         fmt(abs(value - prev)), fmt(tol)), True)
+                if prev is not None and np is not None and abs(value - prev) <= tol * max(abs(value), abs(prev)):
+                    return outcome("the value changed by %s of itself, at most --tol %s" % (
+                        fmt(abs(value - prev) / (max(abs(value), abs(prev)) or 1.0)), fmt(tol)), True)
                 if step == steps:
                     break
                 prev = value
-                for k, p in enumerate(params):
-                    vel[k] = momentum * vel[k] + grads[k]
-                    b[p] -= lr * vel[k]
-                    if not math.isfinite(b[p]):
-                        raise CgraphError("diverged at step %d: %s reached %s" % (step + 1, p, fmt(b[p])),
-                                          hint=_lr_hint(lr))
+                if searcher is None and method != "newton":
+                    rule.step(x, grads)
+                    for k, p in enumerate(params):
+                        if not math.isfinite(x[k]):
+                            raise CgraphError("diverged at step %d: %s reached %s" % (step + 1, p, fmt(x[k])),
+                                              hint=hint)
+                    continue
+                known = search_step(np, obj, searcher, x, value, grads, step)
+                if known is None:
+                    return outcome("no lower value along the search direction at step %d (the line search "
+                                   "failed: the limit of precision, or a minimum at a kink)" % step, False)
     except KeyboardInterrupt:
         return outcome("interrupted at step %d" % step, False, True)
     return outcome("reached --steps %d" % steps, False)
@@ -181,15 +207,18 @@ def fit(program, rows, bindings, params=None, init_seed=None, save=None, **optio
 
 
 def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shuffle=True, seed=0,
-          tol=0.0, on_epoch=None):
+          tol=0.0, on_epoch=None, optimizer="sgd", momentum=None):
     """The training loop: per epoch, per mini-batch of rows, forward, backward and
-    `W = W - lr * mean gradient`; stop after `epochs` or when the epoch's mean cost
+    the `optimizer`'s update with the mean gradient (sgd: `W = W - lr * gradient`;
+    momentum: heavy-ball with `momentum`, default 0.9; adam: Adam with step size
+    lr); stop after `epochs` or when the epoch's mean cost
     changes by less than `tol`. `bindings` hold the parameters' starting values
     and any other fixed inputs; every other input is a column of `rows`. Ctrl-C
     stops the loop: the Outcome has `interrupted` set and the parameters reached."""
     import numpy as np
 
     from ..core import columns as batch
+    momentum = optimizers.optimizer_options(optimizer, momentum)
     g, params = _setup(program, bindings, params)
     both = [c for c in rows.columns if c in params]
     if both:
@@ -218,6 +247,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     theta = {p: float(bindings[p]) for p in params}
     ids = [g.inputs.get(p) for p in params]
     rng = np.random.default_rng(seed)
+    rule = None if optimizer == "sgd" else optimizers.rule(optimizer, len(params), lr, momentum)
     history: list = []
     reason, converged, interrupted = "reached --epochs %d" % epochs, False, False
     order = np.arange(n)
@@ -236,8 +266,13 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                         cost, grads = _batch_step(np, batch, g, cols, data_names, fixed, theta, ids, epoch, idx,
                                                   lr)
                     total += cost / n  # the mean as it goes: no overflow of a total the mean does not reach
-                    for k, p in enumerate(params):
-                        theta[p] -= lr * grads[k]
+                    if rule is None:
+                        for k, p in enumerate(params):
+                            theta[p] -= lr * grads[k]
+                    else:
+                        x = [theta[p] for p in params]
+                        rule.step(x, grads)
+                        theta.update(zip(params, x))
                 mean = total
                 if not math.isfinite(mean) or abs(mean) > DIVERGED:
                     raise CgraphError("diverged at epoch %d: the mean cost reached %s" % (epoch, fmt(mean)),
@@ -253,7 +288,8 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     except KeyboardInterrupt:
         reason, interrupted = "interrupted in epoch %d" % epoch, True
     final, grads = _mean_cost(g, cols, fixed, theta, n, ids)
-    return Outcome(reason, converged, len(history), final, theta, dict(zip(params, grads)), history, interrupted)
+    return Outcome(reason, converged, len(history), final, theta, dict(zip(params, grads)), history, interrupted,
+                   optimizer)
 
 
 def _row_step(g, cols, data_names, fixed, theta, ids, epoch, j):

@@ -29,6 +29,7 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
     """The end of a minimize or train run: why it stopped, the parameters, the final value or cost."""
     what = "value" if kind == "minimize" else "cost"
     count = "steps" if kind == "minimize" else "epochs"
+    extra = _method(outcome, kind)
     if fmt_ == "json":
         import json
         obj = {"reason": outcome.reason, "converged": outcome.converged, count: outcome.steps,
@@ -37,6 +38,8 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
                "gradients": {k: json_number(v) for k, v in outcome.gradients.items()}}
         if kind == "train":
             obj["costs"] = [json_number(c) for c in outcome.history]
+        if extra:  # a method other than the default adds its name (and minimize its evaluations)
+            obj.update(extra)
         out.write(json.dumps(obj) + "\n")
         return
     if fmt_ == "plain":
@@ -44,12 +47,18 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
                  "%s\t%d" % (count, outcome.steps), "%s\t%s" % (what, fmt(outcome.value))]
         lines += ["param\t%s\t%s" % (k, fmt(v)) for k, v in outcome.params.items()]
         lines += ["grad\t%s\t%s" % (k, fmt(v)) for k, v in outcome.gradients.items()]
+        for k, v in extra.items():
+            lines += ["%s\t%s" % (k, v)] if isinstance(v, str) else ["%s\t%s\t%d" % (k, e, c) for e, c in v.items()]
         out.write("\n".join(lines) + "\n")
         return
     from rich import box
     from rich.table import Table
     con = console(out)
     con.print(text("%s stopped after %d %s: %s" % (kind, outcome.steps, count, outcome.reason)))
+    if extra:
+        counts = extra.get("evaluations", {})
+        con.print(text("%s %s%s" % ("method" if kind == "minimize" else "optimizer", outcome.method, "".join(
+            "%s %d of the %s" % ("; evaluations:" if k == 0 else ",", c, e) for k, (e, c) in enumerate(counts.items())))))
     t = Table(box=box.SIMPLE_HEAD)
     t.add_column("parameter", style="cyan", overflow="fold")
     t.add_column("value", justify="right", no_wrap=True, overflow="fold")
@@ -63,6 +72,19 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
     if curve:
         con.print(text("%s %s  %s -> %s" % ("value" if kind == "minimize" else "cost", curve,
                                             num(outcome.history[0], 3), num(outcome.history[-1], 3))))
+
+
+def _method(outcome, kind):
+    """The keys a method other than gd (minimize) or sgd (train) adds: its name
+    (`method`, `optimizer`) and, for minimize, the evaluations of the value, the
+    gradient and (newton) the Hessian. The defaults add nothing: their output is
+    what it was before there were methods."""
+    m = getattr(outcome, "method", None)
+    if m in (None, "gd", "sgd"):
+        return {}
+    if kind == "train":
+        return {"optimizer": m}
+    return {"method": m, "evaluations": dict(outcome.evaluations or {})}
 
 
 class EpochReporter:
