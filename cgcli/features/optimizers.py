@@ -132,18 +132,20 @@ def newton_direction(np, g, H):
 def backtrack(value_at, f0, slope, alpha=1.0, shrink_max=60):
     """The Armijo line search: the first alpha of alpha, then smaller ones (the
     minimiser of the quadratic through f0, slope and the last trial, kept within
-    [0.1, 0.5] of the last alpha) with value_at(alpha) <= f0 + C1*alpha*slope.
+    [0.1, 0.5] of the last alpha) with value_at(alpha) <= f0 + C1*alpha*slope
+    (near a minimum, where rounding makes that f <= f0, a step may keep the value;
+    it never raises it).
     `slope` (g.p) is negative. Returns (alpha, value), or None when 60 trials
     found none (the value cannot be lowered along p at this precision)."""
     for _ in range(shrink_max):
         f = value_at(alpha)
         if f <= f0 + C1 * alpha * slope:  # false for nan and inf
             return alpha, f
-        if math.isfinite(f):
-            q = -slope * alpha * alpha / (2.0 * (f - f0 - slope * alpha))
-            alpha = min(max(q, 0.1 * alpha), 0.5 * alpha)
+        den = 2.0 * (f - f0 - slope * alpha)
+        if math.isfinite(f) and den > 0:
+            alpha = min(max(-slope * alpha * alpha / den, 0.1 * alpha), 0.5 * alpha)
         else:
-            alpha *= 0.1
+            alpha *= 0.1 if not math.isfinite(f) else 0.5
     return None
 
 
