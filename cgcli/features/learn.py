@@ -71,7 +71,7 @@ def minimize(program, bindings, params=None, lr=None, steps=1000, tol=1e-10, mom
     missing = list(dict.fromkeys([n for n in read_inputs(program) + params if n not in bindings]))
     if missing:
         raise unbound_inputs(missing, hint="give every input a starting value")
-    obj = Objective(program, g, bindings, params, method == "newton")
+    obj = Objective(program, g, bindings, params, method == "newton", (forward, backward))
     x = [float(bindings[p]) for p in params]
     searcher, np = None, None
     if method in ("gd", "adam"):

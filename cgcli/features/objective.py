@@ -39,7 +39,8 @@ class Objective:
     counted in `counts`. The trial_* forms give inf where a trial point is
     undefined (a domain error), for the line searches."""
 
-    def __init__(self, program, g, bindings, params, second=False):
+    def __init__(self, program, g, bindings, params, second=False, passes=(forward, backward)):
+        self.forward, self.backward = passes  # the scalar passes (learn.py hands in the ones it imported)
         self.g = g
         self.b = dict(bindings)
         self.params = params
@@ -56,12 +57,12 @@ class Objective:
         self.b.update(zip(self.params, (float(t) for t in x)))
         self.v = None
         self.counts["value"] += 1
-        self.v = forward(self.g, self.b)
+        self.v = self.forward(self.g, self.b)
         return self.v[-1]
 
     def gradient(self):
         self.counts["gradient"] += 1
-        gr = backward(self.g, self.v)
+        gr = self.backward(self.g, self.v)
         return [0.0 if i is None else gr[i] for i in self.ids]
 
     def trial_value(self, x):
