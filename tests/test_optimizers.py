@@ -391,3 +391,46 @@ def test_final_point_agrees_with_scipy(cg, method, program, start, names):
     assert d["converged"]
     assert [d["params"][n] for n in names] == pytest.approx(ref.x.tolist(), abs=1e-7)
     assert d["value"] == pytest.approx(ref.fun, abs=1e-12)
+
+
+# ---- the defaults' output, Ctrl-C ------------------------------------------------------
+
+def test_the_defaults_add_no_keys(cg):
+    d = cg("minimize", "(x-3)^2", "x=0", "--format", "json").json()
+    assert list(d) == ["reason", "converged", "steps", "value", "params", "gradients"]
+    assert cg("minimize", "(x-3)^2", "x=0", "--method", "gd", "--format", "json").out == \
+        cg("minimize", "(x-3)^2", "x=0", "--format", "json").out
+    d = cg("train", "-f", sample("linreg.cg"), "--data", sample("linreg.csv"), "w=0", "b=0", "--epochs", "2",
+           "--format", "json").json()
+    assert list(d) == ["reason", "converged", "epochs", "cost", "params", "gradients", "costs"]
+    plain = cg("train", "-f", sample("linreg.cg"), "--data", sample("linreg.csv"), "w=0", "b=0", "--epochs", "2",
+               "--format", "plain").out
+    assert plain == cg("train", "-f", sample("linreg.cg"), "--data", sample("linreg.csv"), "w=0", "b=0",
+                       "--epochs", "2", "--optimizer", "sgd", "--format", "plain").out
+    assert "optimizer" not in plain
+
+
+def test_ctrl_c_in_a_line_search_reports_the_last_accepted_point(cg, monkeypatch, tmp_path):
+    """Interrupted inside a line search, the parameters are those of the last
+    step taken (written to --trace too), not the trial point."""
+    from cgcli.features import learn
+    real = learn.forward
+    seen = [0]
+
+    def forward(*a, **k):
+        seen[0] += 1
+        if seen[0] > 5:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(learn, "forward", forward)
+    f = tmp_path / "t.csv"
+    r = cg("minimize", ROSENBROCK, "a=-1.2", "b=1", "--method", "lbfgs", "--trace", str(f), "--format", "json")
+    assert r.status == 130
+    d = r.json()
+    rows = list(csv.DictReader(open(f)))
+    last = rows[-1]
+    assert d["steps"] == int(last["step"]) and d["reason"] == "interrupted at step %d" % d["steps"]
+    assert [d["params"]["a"], d["params"]["b"]] == [float(last["a"]), float(last["b"])]
+    assert d["value"] == float(last["value"])
+    a, b = d["params"]["a"], d["params"]["b"]
+    assert d["value"] == pytest.approx((1 - a) ** 2 + 100 * (b - a * a) ** 2, rel=1e-15)

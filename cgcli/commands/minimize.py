@@ -21,16 +21,16 @@ Examples:
 @click.option("--method", type=click.Choice(["gd", "adam", "newton", "lbfgs"]), default="gd", show_default=True,
               help="gd: gradient descent; adam: Adam; newton: Newton's method with the exact Hessian; "
                    "lbfgs: L-BFGS. newton and lbfgs choose each step by a line search.")
-@click.option("--lr", type=FiniteRange(0, min_open=True), show_default="0.1",
-              help="Learning rate (step size) of gd and adam, positive.")
+@click.option("--lr", type=FiniteRange(0, min_open=True),
+              help="Learning rate (step size) of gd and adam, positive (default 0.1).")
 @click.option("--steps", type=click.IntRange(0), default=1000, show_default=True,
               help="The most steps to take.")
 @click.option("--tol", type=FiniteRange(0), default=1e-10, show_default=True,
-              help="Stop when the gradient's norm or the change in the value falls below this.")
-@click.option("--momentum", type=FiniteRange(0, 1, max_open=True), show_default="0",
-              help="Heavy-ball momentum of gd: v = momentum*v + grad; x = x - lr*v.")
-@click.option("--memory", type=click.IntRange(1), show_default="10",
-              help="The (s, y) pairs lbfgs keeps.")
+              help="Stop when the gradient's norm or the change in the value falls below this "
+                   "(the relative change, for newton and lbfgs).")
+@click.option("--momentum", type=FiniteRange(0, 1, max_open=True),
+              help="Heavy-ball momentum of gd: v = momentum*v + grad; x = x - lr*v (default 0).")
+@click.option("--memory", type=click.IntRange(1), help="The (s, y) pairs lbfgs keeps (default 10).")
 @click.option("--trace", type=OutputFile(), metavar="FILE", help="Write the value and the parameters per step as CSV.")
 @format_option(["table", "plain", "json"], "table", "plain")
 @precision_option()

@@ -28,8 +28,8 @@ Examples:
                    "(beta1 0.9, beta2 0.999, eps 1e-8) with step size --lr.")
 @click.option("--lr", type=FiniteRange(0, min_open=True), default=0.1, show_default=True,
               help="Learning rate (step size), positive.")
-@click.option("--momentum", type=FiniteRange(0, 1, max_open=True), show_default="0.9",
-              help="The momentum m of --optimizer momentum.")
+@click.option("--momentum", type=FiniteRange(0, 1, max_open=True),
+              help="The momentum m of --optimizer momentum (default 0.9).")
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True, help="The most passes over the rows.")
 @click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
               help="Rows per update; the cost and gradients are averaged over a batch.")
