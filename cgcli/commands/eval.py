@@ -18,7 +18,8 @@ Examples:
   cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
   cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
   cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
-  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
+  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)
+  cgraph eval "u = x*y; v = x + y" x=1 y=2 --output u,v --summary   (the Jacobian)""")
 @program_options
 @format_option(["table", "tree", "plain", "json", "csv", "jsonl", "parquet", "arrow"], "table", None,
                help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise; "
@@ -94,6 +95,8 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     if fmt in ("csv", "jsonl", "parquet", "arrow"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
+    if source.several:
+        return _several(source, wrt, nonfinite, fmt, precision, summary, hessian)
     from ..core.passes import evaluate
     from ..present.result import show
     prog, bindings = source.load()
@@ -104,6 +107,18 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
         from ..features.derive import hessian as second
         h = second(prog, bindings, result.wrt, nonfinite)
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
+
+
+def _several(source, wrt, nonfinite, fmt, precision, summary, hessian):
+    """--output u,v: one forward pass, a backward pass per output (core/jacobian.py)."""
+    from ..core.jacobian import evaluate
+    from ..present.jacobian import show
+    if hessian:
+        raise UsageError("--hessian takes one output, not --output %s" % ",".join(source.outputs))
+    prog, bindings = source.load_several()
+    result = evaluate(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite)
+    warn(result.warnings)
+    show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary)
 
 
 def _comma_list(opt, text):

@@ -19,7 +19,20 @@ class Source:
         self.args = list(args)
         self.file = file
         self.bind_file = bind_file
-        self.output = output
+        # --output's names: a list (several outputs: eval, graph, explain, diff), or one name or None
+        self.outputs = [output] if isinstance(output, str) else list(output or [])
+        self.output = self.outputs[0] if len(self.outputs) == 1 else None
+
+    @property
+    def several(self):
+        """True when --output names more than one output."""
+        return len(self.outputs) > 1
+
+    def one_output(self, command):
+        """A usage error when --output names several outputs and `command` takes one."""
+        if self.several:
+            raise UsageError("--output %s: %s takes one output (several go with eval, graph, explain and diff)"
+                             % (",".join(self.outputs), command))
 
     def program(self):
         """(Program, the binding words): the program parsed, with --output's output."""
@@ -31,6 +44,8 @@ class Source:
         else:
             text, words = self.args[0], self.args[1:]
         prog = parse_program(text)
+        ctx = click.get_current_context(silent=True)
+        self.one_output(ctx.info_name if ctx is not None and ctx.info_name else "this command")
         if self.output is not None:
             prog = prog.select(self.output)
         return prog, words
@@ -39,6 +54,15 @@ class Source:
         """(Program, {name: float})."""
         prog, words = self.program()
         return prog, parse_bindings(words, self.bind_file)
+
+    def load_several(self):
+        """(Program, {name: float}) with the program's own output: the caller takes
+        the outputs (`outputs`, several)."""
+        names, self.outputs = self.outputs, []
+        try:
+            return self.load()
+        finally:
+            self.outputs = names
 
     def bindings(self):
         """Every positional argument as a binding (--lines: the program comes line by line from -f)."""
