@@ -34,8 +34,9 @@ class Source:
             raise UsageError("--output %s: %s takes one output (several go with eval, graph, explain and diff)"
                              % (",".join(self.outputs), command))
 
-    def program(self):
-        """(Program, the binding words): the program parsed, with --output's output."""
+    def program(self, several=False):
+        """(Program, the binding words): the program parsed, with --output's output
+        (with `several` and several outputs: the program's own; the caller takes them)."""
         from ..core.language import parse_program
         if self.file is not None:
             text, words = read_text(self.file), self.args
@@ -44,6 +45,10 @@ class Source:
         else:
             text, words = self.args[0], self.args[1:]
         prog = parse_program(text)
+        if several and self.several:
+            for name in self.outputs:
+                prog.select(name)  # an unknown name: the usage error of --output NAME
+            return prog, words
         ctx = click.get_current_context(silent=True)
         self.one_output(ctx.info_name if ctx is not None and ctx.info_name else "this command")
         if self.output is not None:
@@ -56,13 +61,10 @@ class Source:
         return prog, parse_bindings(words, self.bind_file)
 
     def load_several(self):
-        """(Program, {name: float}) with the program's own output: the caller takes
-        the outputs (`outputs`, several)."""
-        names, self.outputs = self.outputs, []
-        try:
-            return self.load()
-        finally:
-            self.outputs = names
+        """(Program, {name: float}) with the program's own output when --output names
+        several (the caller takes them from `outputs`)."""
+        prog, words = self.program(several=True)
+        return prog, parse_bindings(words, self.bind_file)
 
     def bindings(self):
         """Every positional argument as a binding (--lines: the program comes line by line from -f)."""

@@ -9,6 +9,7 @@ mode only: each output costs one backward sweep; nothing recurses.
 """
 
 from .errors import UsageError, unbound_inputs
+from .numbers import json_number
 from .passes import backward, check_bindings, forward, read_inputs
 from .tape import no_gc
 
@@ -72,6 +73,34 @@ class Jacobian:
         self.value = {u: values[o] for u, o in zip(outs.names, outs.ids)}
         self.jacobian = {u: {x: _or0(grads[u][inputs[x]]) if x in inputs else 0.0 for x in wrt}
                          for u in outs.names}
+
+
+    def node_rows(self):
+        """Per node: (id, name, expr, op, input ids, value, [grad per output])."""
+        g = self.graph
+        names = g.display_names()
+        texts = g.exprs()
+        grads = [self.grads[u] for u in self.outputs]
+        return [(i, names[i], texts[i], g.ops[i], g.args[i], self.values[i], [gu[i] for gu in grads])
+                for i in range(len(g.ops))]
+
+    def to_dict(self, summary=False):
+        """{"outputs": [...], "values": {u: v}, "jacobian": {u: {x: d}}, "nodes": [...]} (the
+        JSON of `cgraph eval --output u,v`), each node's "grad" a map by output (None where
+        that output does not depend on it); non-finite numbers as "inf", "-inf", "nan"."""
+        outs = self.outputs
+        return {
+            "outputs": list(outs),
+            "values": {u: json_number(v) for u, v in self.value.items()},
+            "jacobian": {u: {x: json_number(d) for x, d in row.items()} for u, row in self.jacobian.items()},
+            "nodes": [] if summary else [
+                {"id": i, "op": op, "expr": expr, "inputs": list(args), "value": json_number(value),
+                 "grad": {u: None if d is None else json_number(d) for u, d in zip(outs, grads)}, "name": name}
+                for i, name, expr, op, args, value, grads in self.node_rows()],
+        }
+
+    def __repr__(self):
+        return "Jacobian(value=%r, jacobian=%r)" % (self.value, self.jacobian)
 
 
 def _or0(g):

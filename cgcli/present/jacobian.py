@@ -3,7 +3,7 @@ every node's value and a gradient per output, and the Jacobian, as a table, tree
 plain text or JSON. One output keeps result.py's shapes."""
 
 from ..core.errors import printable
-from ..core.numbers import fmt, json_number
+from ..core.numbers import fmt
 from .common import assemble, caption, console, draw_tree, fit_table, json_write, num, text
 
 
@@ -20,13 +20,7 @@ def show(result, fmt_, out, precision=6, summary=False):
 
 
 def node_rows(result):
-    """Per node: (id, name, expr, op, input ids, value, [grad per output])."""
-    g = result.graph
-    names = g.display_names()
-    texts = g.exprs()
-    grads = [result.grads[u] for u in result.outputs]
-    return [(i, names[i], texts[i], g.ops[i], g.args[i], result.values[i], [gu[i] for gu in grads])
-            for i in range(len(g.ops))]
+    return result.node_rows()
 
 
 def summary_pairs(result):
@@ -50,18 +44,7 @@ def plain(result, out, summary=False):
 
 
 def to_json_obj(result, summary=False):
-    """{"outputs": [...], "values": {u: v}, "jacobian": {u: {x: d}}, "nodes": [...]},
-    each node's "grad" a map by output (null where that output does not depend on it)."""
-    outs = result.outputs
-    return {
-        "outputs": list(outs),
-        "values": {u: json_number(v) for u, v in result.value.items()},
-        "jacobian": {u: {x: json_number(d) for x, d in row.items()} for u, row in result.jacobian.items()},
-        "nodes": [] if summary else [
-            {"id": i, "op": op, "expr": expr, "inputs": list(args), "value": json_number(value),
-             "grad": {u: None if d is None else json_number(d) for u, d in zip(outs, grads)}, "name": name}
-            for i, name, expr, op, args, value, grads in node_rows(result)],
-    }
+    return result.to_dict(summary)
 
 
 def caption_terms(result, precision):
