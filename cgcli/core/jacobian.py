@@ -150,3 +150,17 @@ def columns(outs, cols, size):
                 gu[i] = sg[j]
             grads[u] = gu
     return v, grads
+
+
+def fields(outputs, wrt):
+    """The record fields of several outputs: value_u per output, then grad_u_x per
+    output and reported input, in that order. Two with one name (outputs a, a_b and
+    inputs b_c, c: grad_a_b_c) are a usage error."""
+    names = ["value_%s" % u for u in outputs] + ["grad_%s_%s" % (u, x) for u in outputs for x in wrt]
+    seen: set = set()
+    for f in names:
+        if f in seen:
+            raise UsageError("--output: two fields would both be named %s" % f,
+                             hint="rename an output or an input so that no value_U or grad_U_X name is made twice")
+        seen.add(f)
+    return names
