@@ -133,23 +133,33 @@ def evaluate(program, names, bindings, wrt=None, nonfinite=False):
         return Jacobian(outs, values, grads, wrt, warnings)
 
 
-def columns(outs, cols, size):
-    """The column passes for several outputs over `size` rows: (values of the outputs,
-    {output: gradients per union node (arrays or None)}), one forward pass over the
-    union and one backward pass per output's cone (core/columns.py)."""
+def columns(g, cones, cols, size):
+    """The column passes for several outputs over `size` rows: (every node's values,
+    per output its gradients of each node of `g`, arrays or None), one forward pass over
+    the shared tape `g` and a backward pass over each output's cone ((tape, ids in g),
+    Outputs.cones; anything with the Graph's ops, args, attr and depends)."""
     import numpy as np
 
     from . import columns as batch
     with np.errstate(all="ignore"):
-        v = batch.forward(np, outs.graph, cols, size)
-        grads = {}
-        for u, (sub, old) in zip(outs.names, outs.cones):
+        v = batch.forward(np, g, cols, size)
+        grads = []
+        for sub, old in cones:
             sg = batch.backward(np, sub, [v[i] for i in old], size)
             gu: list = [None] * len(v)
             for j, i in enumerate(old):
                 gu[i] = sg[j]
-            grads[u] = gu
+            grads.append(gu)
     return v, grads
+
+
+def shared(program, outputs=None):
+    """(tape, the program to check the bindings against, Outputs or None): the
+    output's cone, or with several outputs their shared tape."""
+    if not outputs or len(outputs) < 2:
+        return program.cone()[0], program, None
+    outs = Outputs(program, outputs)
+    return outs.graph, outs.program, outs
 
 
 def fields(outputs, wrt):

@@ -30,7 +30,7 @@ class ColumnsResult(Mapping[str, "FloatArray"]):
     plain dict, ready for `pl.DataFrame`, `pd.DataFrame` or a Ray numpy batch.
 
     Several outputs (`outputs`): "value_U" per output, then "grad_U_X" per output and
-    reported input; `values` and `jacobian` give them by name.
+    reported input; `output_values` and `jacobian` give them by name.
     """
 
     errors: List[Tuple[int, str]]
@@ -67,7 +67,7 @@ class ColumnsResult(Mapping[str, "FloatArray"]):
         return {name: self._arrays["grad_" + name] for name in self.wrt}
 
     @property
-    def values(self) -> Dict[str, "FloatArray"]:
+    def output_values(self) -> Dict[str, "FloatArray"]:
         """Several outputs: output name -> its value per row."""
         return {u: self._arrays["value_" + u] for u in self.outputs or []}
 
@@ -212,12 +212,12 @@ def _several(np, prog, outs, fields, cols, size, names, warnings, nonfinite):
     for lo in range(0, size, step):
         hi = min(size, lo + step)
         part = {k: (v[lo:hi] if not isinstance(v, float) else v) for k, v in cols.items()}
-        values, grads = jacobian.columns(outs, part, hi - lo)
-        mask = batch.bad_rows(np, values, [x for gu in grads.values() for x in gu])
-        for u, o in zip(outs.names, outs.ids):
+        values, grads = jacobian.columns(g, outs.cones, part, hi - lo)
+        mask = batch.bad_rows(np, values, [x for gu in grads for x in gu])
+        for u, o, gu in zip(outs.names, outs.ids, grads):
             arrays["value_" + u][lo:hi] = values[o]
             for x in names:
-                gr = grads[u][g.inputs[x]] if x in g.inputs else None
+                gr = gu[g.inputs[x]] if x in g.inputs else None
                 if gr is not None:
                     arrays["grad_%s_%s" % (u, x)][lo:hi] = gr
         if not nonfinite:
