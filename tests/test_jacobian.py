@@ -309,3 +309,19 @@ def test_api_columns():
     assert res.errors == [(1, "log(x) is undefined at x = 0 (--nonfinite lets inf and nan through)")]
     with pytest.raises(cgcli.UsageError, match="hessian"):
         cgcli.columns("u = x*y; v = x", {"x": [1.0], "y": [2.0]}, output="u,v", hessian=True)
+
+
+@pytest.mark.parametrize("mode", ["0", "1"])
+def test_data_jobs_give_one_jobs_records(cg, mode):
+    one = cg(*DATA, env={"CGRAPH_FASTCSV": mode})
+    two = cg(*DATA, "--jobs", "2", env={"CGRAPH_FASTCSV": mode})
+    assert one.status == two.status == 0 and one.out == two.out
+
+
+def test_data_json_lines_input(cg):
+    r = cg("eval", "u = (x+y)*z; v = sin(x)*y", "--data", "samples/rows.jsonl", "--output", "u,v", "--format", "jsonl")
+    assert r.status == 0
+    first = json.loads(r.out.splitlines()[0])
+    assert list(first)[-8:] == ["value_u", "value_v", "grad_u_x", "grad_u_y", "grad_u_z",
+                                "grad_v_x", "grad_v_y", "grad_v_z"]
+    assert first["value_u"] == -12.0 and first["grad_v_x"] == math.cos(1) * 3
