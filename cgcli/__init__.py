@@ -15,13 +15,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__", "parse", "parse_program", "evaluate", "differentiate", "columns",
-    "Program", "Result", "Node", "ColumnsResult", "CgraphError", "UsageError",
+    "Program", "Result", "Node", "ColumnsResult", "Jacobian", "CgraphError", "UsageError",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import (
         CgraphError,
         ColumnsResult,
+        Jacobian,
         Node,
         Program,
         Result,

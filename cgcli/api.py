@@ -15,11 +15,13 @@ syntax error). numpy is imported only by `columns`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .core.errors import CgraphError, UsageError
+from .core.jacobian import Jacobian
 from .core.language import Program
 from .core.language import parse_program as _parse_program
+from .features.arrays import ColumnsResult
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -31,17 +33,12 @@ if TYPE_CHECKING:  # pragma: no cover
     BoolArray = npt.NDArray[np.bool_]
 
 __all__ = [
-    "CgraphError", "UsageError", "Program", "Result", "Node", "ColumnsResult",
+    "CgraphError", "UsageError", "Program", "Result", "Node", "ColumnsResult", "Jacobian",
     "parse", "parse_program", "evaluate", "differentiate", "columns",
 ]
 
 Source = Union[Program, str]
 Names = Union[str, Sequence[str]]
-
-# at most this many rows x nodes in one numpy pass of `columns` (as --data does)
-_CELLS_PER_CHUNK = 1_000_000
-_MAX_CHUNK = 16384
-
 
 # ---- parsing --------------------------------------------------------------------
 
@@ -54,11 +51,22 @@ def parse(text: str) -> Program:
     return _parse_program(text)
 
 
-def _program(source: Source, output: Optional[str] = None) -> Program:
+def _program(source: Source, output: Optional[Names] = None) -> Program:
+    """The program with `output`'s output; several outputs are left to the caller (_outputs)."""
     prog = source if isinstance(source, Program) else parse(source)
-    if output is not None:
-        prog = prog.select(output)
+    names = _outputs(output)
+    if len(names) == 1:
+        prog = prog.select(names[0])
     return prog
+
+
+def _outputs(output: Optional[Names]) -> List[str]:
+    """output="u", "u,v" or ["u", "v"] -> the names; None -> []."""
+    from .core.jacobian import output_names
+    items = [] if output is None else [output] if isinstance(output, str) else list(output)
+    if not all(isinstance(i, str) for i in items):
+        raise UsageError("output: expected output names, not %r" % (output,))
+    return output_names(items, "output")
 
 
 def _names(wrt: Optional[Names]) -> Optional[List[str]]:
@@ -161,7 +169,7 @@ class Result:
 
 
 def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Names] = None,
-             output: Optional[str] = None, nonfinite: bool = False) -> Result:
+             output: Optional[Names] = None, nonfinite: bool = False) -> Union[Result, Jacobian]:
     """The forward and backward passes of `program` at `bindings` (name -> number).
 
     `wrt` names the inputs whose gradients are reported (a list, or "a,b"; default:
@@ -170,17 +178,24 @@ def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Na
     raising at a domain error. Raises CgraphError: status 1 for an unbound input or a
     domain error (the message names the node and its inputs' values), 2 for a usage
     error (a bound constant, a `wrt` name that is not an input, an unknown `output`).
+    Several outputs (output=["u", "v"] or "u,v") return a Jacobian: `value[u]`,
+    `jacobian[u][x]`, `grads[u][i]` per node, `to_dict()` (one forward pass, a
+    backward pass per output).
     """
     from .core import passes
     prog = _program(program, output)
     b = {name: _number(name, v) for name, v in bindings.items()}
+    several = _outputs(output)
+    if len(several) > 1:
+        from .core import jacobian
+        return jacobian.evaluate(prog, several, b, wrt=_names(wrt), nonfinite=nonfinite)
     return Result(passes.evaluate(prog, b, wrt=_names(wrt), nonfinite=nonfinite))
 
 
 # ---- the derivative as text --------------------------------------------------------
 
 def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Sequence[str]]]] = None,
-                  order: int = 1, *, output: Optional[str] = None) -> str:
+                  order: int = 1, *, output: Optional[Names] = None) -> str:
     """The derivative of the program's output as program text, exactly as
     `cgraph diff` prints it (without the final newline); it parses again.
 
@@ -189,13 +204,18 @@ def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Seq
     lists differentiates once per inner list, as `--wrt` given several times:
     [["x"], ["y"]] is the mixed partial d2/dxdy. `order` repeats a single list of
     names: order=2 with "x" is d2/dx2. Several derivatives, or one with shared
-    parts, are a program (`t1 = ...` temporaries, then `d_x = ...` lines).
+    parts, are a program (`t1 = ...` temporaries, then `d_x = ...` lines); several
+    outputs (output=["u", "v"]) a `du_dx = ...` line per output and derivative.
     """
-    from .features.derive import diff_text
+    from .features.derive import diff_text, diff_texts
     prog = _program(program, output)
+    several = _outputs(output)
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise UsageError("order: expected a whole number of at least 1, not %r" % (order,))
-    if wrt is None:
+    if wrt is None and len(several) > 1:
+        from .core.jacobian import Outputs
+        steps = [list(Outputs(prog, several).graph.inputs)]
+    elif wrt is None:
         steps = [list(prog.graph.cone(prog.output)[0].inputs)]
         if not steps[0]:
             raise UsageError("nothing to differentiate: the output reads no inputs (name one with wrt for its 0)")
@@ -217,72 +237,14 @@ def differentiate(program: Source, wrt: Union[None, str, Sequence[Union[str, Seq
         seqs = [()]
         for step in steps:
             seqs = [s + (name,) for s in seqs for name in step]
+    if len(several) > 1:
+        return str(diff_texts(prog, several, list(dict.fromkeys(seqs))))
     return str(diff_text(prog, list(dict.fromkeys(seqs))))
 
 
 # ---- many evaluations at once -------------------------------------------------------
 
-class ColumnsResult(Mapping[str, "FloatArray"]):
-    """The passes over columns: a read-only dict of float64 arrays, one entry per
-    row: "value", then "grad_NAME" for each reported input, then with hessian=True
-    "hess_A_B" for each pair of reported inputs A <= B (in their order).
-
-    `errors` lists (row index, message) for every row whose value, a gradient or a
-    second derivative is not finite or that hit a domain error, with the message the scalar passes give
-    for that row (empty with nonfinite=True); those rows hold inf or nan. `ok` is a
-    boolean array, False at those rows. `dict(result)` (or `result.to_dict()`) is a
-    plain dict, ready for `pl.DataFrame`, `pd.DataFrame` or a Ray numpy batch.
-    """
-
-    errors: List[Tuple[int, str]]
-    warnings: List[str]
-    size: int
-    wrt: List[str]
-
-    def __init__(self, arrays: Dict[str, "FloatArray"], errors: List[Tuple[int, str]], size: int,
-                 wrt: List[str], warnings: List[str]) -> None:
-        self._arrays = arrays
-        self.errors = errors
-        self.size = size
-        self.wrt = wrt
-        self.warnings = warnings
-
-    def __getitem__(self, key: str) -> "FloatArray":
-        return self._arrays[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._arrays)
-
-    def __len__(self) -> int:
-        return len(self._arrays)
-
-    @property
-    def value(self) -> "FloatArray":
-        """The output's value per row."""
-        return self._arrays["value"]
-
-    @property
-    def gradients(self) -> Dict[str, "FloatArray"]:
-        """Input name -> its gradient per row."""
-        return {name: self._arrays["grad_" + name] for name in self.wrt}
-
-    @property
-    def ok(self) -> "BoolArray":
-        """True for the rows without an error."""
-        import numpy as np
-        mask = np.ones(self.size, dtype=bool)
-        for row, _ in self.errors:
-            mask[row] = False
-        return mask
-
-    def to_dict(self) -> Dict[str, "FloatArray"]:
-        return dict(self._arrays)
-
-    def __repr__(self) -> str:
-        return "ColumnsResult(%d rows, columns=%s, errors=%d)" % (self.size, list(self._arrays), len(self.errors))
-
-
-def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = None, output: Optional[str] = None,
+def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = None, output: Optional[Names] = None,
             nonfinite: bool = False, hessian: bool = False) -> ColumnsResult:
     """One evaluation per row, all rows at once through numpy, as `cgraph eval --data`.
 
@@ -297,100 +259,12 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
     from one symbolic graph run over the columns), and `errors`, the rows that went
     wrong, each re-run through the scalar passes for its message. Bad rows do not
     raise; a missing input, a non-numeric column or columns of different lengths do
-    (CgraphError, status 1), as do the usage errors of `evaluate`.
+    (CgraphError, status 1), as do the usage errors of `evaluate`. Several outputs
+    (output=["u", "v"]): "value_u", then "grad_u_x" per output and input (`outputs`,
+    `jacobian`); not with hessian.
     """
-    import numpy as np
-
-    from .core import columns as batch
-    from .core.passes import check_bindings
-
-    prog = _program(program, output)
-    g, _ = prog.graph.cone(prog.output)
-    names, warnings = check_bindings(prog, g, {}, _names(wrt))
-    missing = [n for n in g.inputs if n not in data]
-    if missing:
-        raise CgraphError("no column for input%s %s" % ("" if len(missing) == 1 else "s", ", ".join(missing)))
-    cols: Dict[str, Any] = {}
-    size: Optional[int] = None
-    for name in g.inputs:
-        raw = data[name]
-        if isinstance(raw, (str, bytes, bool)):
-            raise CgraphError("column %s: expected numbers, not %r" % (name, raw))
-        try:
-            arr = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError) as e:
-            raise CgraphError("column %s: not numeric (%s)" % (name, e)) from None
-        if arr.ndim == 0:
-            cols[name] = float(arr)
-            continue
-        if arr.ndim != 1:
-            raise CgraphError("column %s: expected one number per row, got an array of shape %s" % (name, arr.shape))
-        if size is not None and len(arr) != size:
-            raise CgraphError("column %s has %d rows, the others %d" % (name, len(arr), size))
-        size = len(arr)
-        cols[name] = arr
-    if size is None:
-        size = _rows_of(data)
-    arrays: Dict[str, Any] = {"value": np.empty(size)}
-    for name in names:
-        arrays["grad_" + name] = np.empty(size) if name in g.inputs else np.zeros(size)
-    h: Any = None
-    outs: List[int] = []
-    fields: List[str] = []
-    if hessian:
-        from .features.derive import hessian_graph
-        from .features.rows import hessian_fields
-        fields = hessian_fields(names)
-        h, outs = hessian_graph(prog, names)
-        for f in fields:
-            arrays[f] = np.zeros(size)
-    errors: List[Tuple[int, str]] = []
-    cells = len(g.ops) + (len(h.ops) if h is not None else 0)
-    step = max(256, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(1, cells)))
-    for lo in range(0, size, step):
-        hi = min(size, lo + step)
-        part = {k: (v[lo:hi] if not isinstance(v, float) else v) for k, v in cols.items()}
-        values, grads = batch.run(g, part, hi - lo)
-        arrays["value"][lo:hi] = values[-1]
-        for name in names:
-            if name in g.inputs:
-                gr = grads[g.inputs[name]]
-                arrays["grad_" + name][lo:hi] = 0.0 if gr is None else gr
-        mask = batch.bad_rows(np, values, grads)
-        if h is not None:
-            for f, x in zip(fields, batch.values(h, part, hi - lo, outs)):
-                arrays[f][lo:hi] = x
-                mask |= ~np.isfinite(x)
-        if not nonfinite:
-            for j in np.flatnonzero(mask).tolist():
-                row = {k: float(v if isinstance(v, float) else v[j]) for k, v in part.items()}
-                errors.append((lo + j, _row_error(prog, row, names if hessian else None)))
-    return ColumnsResult(arrays, errors, size, names, warnings)
-
-
-def _rows_of(data: Mapping[str, Any]) -> int:
-    """The number of rows when no input is an array: the length of another entry, else 1."""
-    keys = data.keys() if hasattr(data, "keys") else getattr(data, "columns", [])
-    for k in keys:
-        v = data[k]
-        if hasattr(v, "__len__") and not isinstance(v, (str, bytes)):
-            return len(v)
-    return 1
-
-
-def _row_error(prog: Program, row: Dict[str, float], hessian: Optional[List[str]] = None) -> str:
-    """The message the scalar passes give for one row (they name the node and the
-    values); with `hessian` (the reported inputs), those of the second derivatives too."""
-    from .core import passes
-    try:
-        passes.evaluate(prog, row)
-        if hessian is not None:
-            from .features.derive import hessian as second
-            second(prog, row, hessian)
-    except CgraphError as e:
-        return e.message
-    what = "a value, gradient or second derivative" if hessian is not None else "a value or gradient"
-    return "%s is not finite (nonfinite=True lets inf and nan through)" % what
+    from .features import arrays
+    return arrays.columns(_program(program, output), data, _outputs(output), _names(wrt), nonfinite, hessian)
 
 
 parse_program = parse  # the name of 0.1, kept

@@ -14,7 +14,8 @@ Examples:
   cgraph diff "x^2*y^3" --wrt x --wrt y         the mixed partial d2/dxdy: 6*x*y^2
   cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
   cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
-  cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)""")
+  cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)
+  cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines""")
 @source(bind=False, metavar="[EXPR]", output_help="Differentiate NAME's newest value instead of the last statement's.")
 @wrt_option("Differentiate with respect to these inputs, one derivative per name (default: each "
             "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.", split=False)
@@ -31,9 +32,16 @@ def command(source, wrt, order):
     from ..features.derive import diff_text
     from ..features.sequences import derivative_sequences
     from .inputs import split_names
-    prog, words = source.program()
+    several = source.outputs if source.several else None
+    prog, words = source.program(several=True)
     if words:
         raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "
                          "cgraph diff EXPR --wrt x | cgraph eval -f - NAME=VALUE ..." % " ".join(words))
-    seqs = derivative_sequences(prog, [split_names([w]) or [] for w in wrt], order)
+    steps = [split_names([w]) or [] for w in wrt]
+    if several:
+        from ..features.derive import diff_texts
+        seqs = derivative_sequences(prog, steps, order, several)
+        click.echo(diff_texts(prog, several, seqs))
+        return
+    seqs = derivative_sequences(prog, steps, order)
     click.echo(diff_text(prog, seqs))

@@ -18,7 +18,8 @@ Examples:
   cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
   cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
   cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
-  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
+  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)
+  cgraph eval "u = x*y; v = x + y" x=1 y=2 --output u,v --summary   (the Jacobian)""")
 @program_options
 @format_option(["table", "tree", "plain", "json", "csv", "jsonl", "parquet", "arrow"], "table", None,
                help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise; "
@@ -84,6 +85,9 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
         if data is None:
             raise UsageError("--jobs goes with --data")
     shape = _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop)
+    if source.several and (hessian or lines):
+        raise UsageError("--output %s: several outputs do not go with %s" % (
+            ",".join(source.outputs), "--lines (each line is its own program)" if lines else "--hessian"))
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
@@ -94,6 +98,8 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     if fmt in ("csv", "jsonl", "parquet", "arrow"):
         raise UsageError("--format %s is for --data and --lines; one evaluation prints table, tree, plain or json"
                          % fmt)
+    if source.several:
+        return _several(source, wrt, nonfinite, fmt, precision, summary, hessian)
     from ..core.passes import evaluate
     from ..present.result import show
     prog, bindings = source.load()
@@ -104,6 +110,16 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
         from ..features.derive import hessian as second
         h = second(prog, bindings, result.wrt, nonfinite)
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary, h)
+
+
+def _several(source, wrt, nonfinite, fmt, precision, summary, hessian):
+    """--output u,v: one forward pass, a backward pass per output (core/jacobian.py)."""
+    from ..core.jacobian import evaluate
+    from ..present.jacobian import show
+    prog, bindings = source.load_several()
+    result = evaluate(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite)
+    warn(result.warnings)
+    show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary)
 
 
 def _comma_list(opt, text):
@@ -176,7 +192,7 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         stream = rows.stream_lines(open_text(source.file), display_name(source.file), source.bindings(), wrt,
                                    nonfinite, skip_bad_rows, on_bad)
     else:
-        prog, bindings = source.load()
+        prog, bindings = source.load_several() if source.several else source.load()
         if data == "-" and source.file == "-":
             raise UsageError("the program (-f -) and the rows (--data -) cannot both come from standard input")
         shape = shape or {}
@@ -185,7 +201,7 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         source_rows = open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out)
         stream = rows.stream_rows(prog, source_rows, bindings, wrt, nonfinite,
                                   skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
-                                  shape.get("keep"), shape.get("drop"))
+                                  shape.get("keep"), shape.get("drop"), source.outputs if source.several else None)
     if out is not None and out != "-":
         _write_file(stream, fmt, out, precision)
     else:
@@ -236,6 +252,7 @@ def _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_row
     """--engine dask: features/cluster.py; the options it does not take are usage errors."""
     if engine != "dask":
         raise UsageError("--scheduler goes with --engine dask")
+    source.one_output("--engine dask")
     for given, name in ((data is None, "needs --data PATHS"), (lines, "does not go with --lines"),
                         (jobs is not None, "does not go with --jobs (the cluster has its workers)"),
                         (fmt is not None, "writes Parquet: no --format"),

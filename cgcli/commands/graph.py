@@ -14,6 +14,7 @@ Examples:
   cgraph graph "(x+y)*z" x=1 y=3 z=-3            with every value and gradient
   cgraph graph "(x+y)*z" x=1 y=3 z=-3 | dot -Tsvg > seed.svg
   cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
+  cgraph graph "u = x*y; v = x + y" x=1 y=2 --output u,v --format json   (two outputs)
 Piped, the default format is dot, ready for Graphviz.""")
 @program_options
 @format_option(["tree", "dot", "mermaid", "json"], "tree", "dot")
@@ -26,9 +27,13 @@ def command(source, wrt, nonfinite, fmt, precision):
     digraph drawn left to right, inputs first; mermaid is a flowchart for
     Markdown viewers; json lists nodes and edges.
     """
-    from ..features.diagram import graph_view
+    from ..features.diagram import graph_view, graph_view_several
     from ..present.diagram import show
-    prog, bindings = source.load()
-    view = graph_view(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    if source.several:
+        prog, bindings = source.load_several()
+        view = graph_view_several(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite)
+    else:
+        prog, bindings = source.load()
+        view = graph_view(prog, bindings, wrt=wrt, nonfinite=nonfinite)
     warn(view.warnings)
     show(view, fmt, sys.stdout, precision)

@@ -19,10 +19,24 @@ class Source:
         self.args = list(args)
         self.file = file
         self.bind_file = bind_file
-        self.output = output
+        # --output's names: a list (several outputs: eval, graph, explain, diff), or one name or None
+        self.outputs = [output] if isinstance(output, str) else list(output or [])
+        self.output = self.outputs[0] if len(self.outputs) == 1 else None
 
-    def program(self):
-        """(Program, the binding words): the program parsed, with --output's output."""
+    @property
+    def several(self):
+        """True when --output names more than one output."""
+        return len(self.outputs) > 1
+
+    def one_output(self, command):
+        """A usage error when --output names several outputs and `command` takes one."""
+        if self.several:
+            raise UsageError("--output %s: %s takes one output (several go with eval, graph, explain and diff)"
+                             % (",".join(self.outputs), command))
+
+    def program(self, several=False):
+        """(Program, the binding words): the program parsed, with --output's output
+        (with `several` and several outputs: the program's own; the caller takes them)."""
         from ..core.language import parse_program
         if self.file is not None:
             text, words = read_text(self.file), self.args
@@ -31,6 +45,12 @@ class Source:
         else:
             text, words = self.args[0], self.args[1:]
         prog = parse_program(text)
+        if several and self.several:
+            for name in self.outputs:
+                prog.select(name)  # an unknown name: the usage error of --output NAME
+            return prog, words
+        ctx = click.get_current_context(silent=True)
+        self.one_output(ctx.info_name if ctx is not None and ctx.info_name else "this command")
         if self.output is not None:
             prog = prog.select(self.output)
         return prog, words
@@ -38,6 +58,12 @@ class Source:
     def load(self):
         """(Program, {name: float})."""
         prog, words = self.program()
+        return prog, parse_bindings(words, self.bind_file)
+
+    def load_several(self):
+        """(Program, {name: float}) with the program's own output when --output names
+        several (the caller takes them from `outputs`)."""
+        prog, words = self.program(several=True)
         return prog, parse_bindings(words, self.bind_file)
 
     def bindings(self):

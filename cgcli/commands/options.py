@@ -127,8 +127,14 @@ def file_option(help='Read the program from FILE ("-" for standard input) instea
     return click.option("-f", "--file", "file", metavar="FILE", help=help)
 
 
-def output_option(help="Use NAME's newest value as the output instead of the last statement's."):
-    return click.option("--output", "output", metavar="NAME", help=help)
+def output_option(help="Use NAME's newest value as the output instead of the last statement's "
+                       "(eval, graph, explain, diff: several outputs as A,B or the option repeated)."):
+    def names(ctx, param, values):
+        if not values:
+            return []
+        from ..core.jacobian import output_names
+        return output_names(values)
+    return click.option("--output", "output", metavar="NAME", multiple=True, callback=names, help=help)
 
 
 bind_option = click.option("--bind", "bind_file", metavar="FILE.json",

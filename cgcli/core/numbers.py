@@ -1,5 +1,6 @@
 """Numbers for people and for programs: shortest round-trip text, "inf"/"nan", rounding."""
 
+import json
 import math
 import re
 
@@ -57,3 +58,23 @@ def int_to_float(n: int) -> float:
         return float(n)
     except OverflowError:
         return math.inf if n > 0 else -math.inf
+
+
+def finite_json(v):
+    """`v` with every non-finite float in it as the string "inf", "-inf" or "nan"
+    (valid RFC 8259 JSON: json.dumps would write Infinity and NaN)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else fmt(v)
+    if isinstance(v, dict):
+        return {k: finite_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [finite_json(x) for x in v]
+    return v
+
+
+def json_text(v):
+    """json.dumps(v) as valid RFC 8259 JSON: non-finite numbers as strings."""
+    try:
+        return json.dumps(v, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite_json(v))

@@ -192,7 +192,7 @@ def open_columnar(path, fmt):
 
 # ---- writing ------------------------------------------------------------------
 
-def _frame(pl, rec, head, names, hess):
+def _frame(pl, rec, fields):
     """A chunk's records as a DataFrame: the own columns (typed from a binary input;
     else Float64 for the columns read as numbers, String for the others), then
     value, grad_* and hess_* as Float64. The Series share the float arrays' memory
@@ -210,7 +210,6 @@ def _frame(pl, rec, head, names, hess):
             else:
                 t = rec.text[k]
                 cols.append(pl.Series(name, t if keep is None else [t[j] for j in keep], dtype=pl.String))
-    fields = ["value"] + ["grad_%s" % w for w in names] + list(hess)
     cols.extend(_floats(pl, np, f, arr, keep) for f, arr in zip(fields, [rec.value] + list(rec.grads) + list(rec.hess)))
     return pl.DataFrame(cols)
 
@@ -228,7 +227,7 @@ def check_out(path):
 def _empty(pl, stream):
     """The file's columns when no record was made: String where no row said."""
     schema = {c: pl.String for c in stream.head}
-    schema.update({f: pl.Float64 for f in ["value"] + ["grad_%s" % w for w in stream.names] + list(stream.hess)})
+    schema.update({f: pl.Float64 for f in stream.fields})
     return pl.DataFrame(schema=schema)
 
 
@@ -242,7 +241,7 @@ def write_binary(stream, path, fmt):
     check_out(path)
     folder = os.path.dirname(os.path.abspath(path))
     stop = threading.Event()  # set on Ctrl-C: the generator then ends the sink
-    frames = (_frame(pl, rec, stream.head, stream.names, stream.hess) for rec in stream)
+    frames = (_frame(pl, rec, stream.fields) for rec in stream)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)

@@ -30,6 +30,9 @@ class GraphView:
         self.result = result
         self.output = n - 1
         self.warnings = result.warnings if result is not None else []
+        self.outputs = [self.output]  # the output nodes (several with --output u,v)
+        self.output_names = None  # --output u,v: the outputs' names
+        self.grads_by = None  # ... and, evaluated, per output name its gradient of each node
 
     def edges(self):
         """(from, to, argument position) for every use, in tape order."""
@@ -52,3 +55,24 @@ def graph_view(program, bindings=None, wrt=None, nonfinite=False):
                                            "or none to draw the structure only")
     result = evaluate(program, bindings, wrt=wrt, nonfinite=nonfinite)
     return GraphView(result.graph, program.output_name, result.values, result.grads, result)
+
+
+def graph_view_several(program, names, bindings=None, wrt=None, nonfinite=False):
+    """--output u,v: the union of the outputs' cones; evaluated when bindings are
+    given (a gradient per output: `grads_by`)."""
+    from ..core.jacobian import Outputs
+    outs = Outputs(program, names)
+    result = None
+    if bindings:
+        from ..core.jacobian import evaluate
+        missing = [name for name in outs.graph.inputs if name not in bindings]
+        if missing:
+            raise unbound_inputs(missing, hint="bind every input to show values and gradients, "
+                                               "or none to draw the structure only")
+        result = evaluate(program, names, bindings, wrt=wrt, nonfinite=nonfinite)
+    view = GraphView(outs.graph, None, None if result is None else result.values, None, result)
+    view.outputs = outs.ids
+    view.output_names = list(names)
+    if result is not None:
+        view.grads_by = result.grads
+    return view

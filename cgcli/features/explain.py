@@ -97,6 +97,34 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
     return Explanation(result, names, label, auto, lambda: _steps(result, names, label, precision))
 
 
+class SeveralExplanation(Explanation):
+    """--output u,v: one forward pass, then a backward pass per output."""
+
+    def __init__(self, result, names, auto_names, make_steps):
+        self.result = result
+        self.names = names
+        self.labels = {u: names[o] for u, o in zip(result.outputs, result.output_ids)}
+        self.output_label = None
+        self.auto_names = auto_names
+        self.has_backward = any(result.grads[u][o] is not None for u, o in zip(result.outputs, result.output_ids))
+        self._make_steps = make_steps
+
+    def json_obj(self):
+        d = self.result.to_dict(summary=True)
+        return {"outputs": d["outputs"], "output_labels": self.labels, "values": d["values"],
+                "jacobian": d["jacobian"], "named_here": self.auto_names,
+                "steps": (s.json() for s in self.iter_steps())}
+
+
+def explain_several(program, outputs, bindings, wrt=None, nonfinite=False, precision=None):
+    """`explain` for several outputs (core/jacobian.py): the forward steps once, then
+    the backward steps of each output, in the order given."""
+    from ..core.jacobian import evaluate
+    result = evaluate(program, outputs, bindings, wrt=wrt, nonfinite=nonfinite)
+    names, _, auto = _names(result.graph, named_output=True)
+    return SeveralExplanation(result, names, auto, lambda: _several_steps(result, names, precision))
+
+
 def _steps(result, names, label, precision):
     """Yield the forward steps, then the backward ones."""
     with no_gc():  # millions of small acyclic objects: see graph.no_gc
@@ -105,12 +133,27 @@ def _steps(result, names, label, precision):
 
 def _steps_inner(result, names, label, precision):
     g = result.graph
-    v, gr = result.values, result.grads
+    ref = _refs(g, names)
+    yield from _forward(g, result.values, names, ref, precision)
+    yield from _backward(g, result.values, result.grads, names, ref, label, len(g.ops) - 1, precision)
+
+
+def _several_steps(result, names, precision):
+    """--output u,v: the forward steps over the outputs' shared tape, then a backward
+    section per output (its steps' data carry "output")."""
+    g = result.graph
+    ref = _refs(g, names)
+    with no_gc():
+        yield from _forward(g, result.values, names, ref, precision)
+        for u, o in zip(result.outputs, result.output_ids):
+            for step in _backward(g, result.values, result.grads[u], names, ref, names[o], o, precision):
+                step.data["output"] = u
+                yield step
+
+
+def _refs(g, names):
+    """How a step refers to each node: its name, or a constant's text."""
     n = len(g.ops)
-
-    def num(x):
-        return fmt_precision(x, precision)
-
     texts = None  # expressions of constants, computed on demand
     ref = []  # how a step refers to each node: its name, or a constant's text
     for i in range(n):
@@ -120,9 +163,14 @@ def _steps_inner(result, names, label, precision):
             if texts is None:
                 texts = g.exprs()
             ref.append(texts[i])
+    return ref
 
-    # ---- forward -----------------------------------------------------------
-    for i in range(n):
+
+def _forward(g, v, names, ref, precision):
+    def num(x):
+        return fmt_precision(x, precision)
+
+    for i in range(len(g.ops)):
         op = g.ops[i]
         if op == CONST and names[i] is None:
             continue  # a number in the text: nothing to compute
@@ -145,8 +193,14 @@ def _steps_inner(result, names, label, precision):
                 "value": json_number(v[i])}
         yield Step(data, [line])
 
-    # ---- backward ----------------------------------------------------------
-    out = n - 1
+
+def _backward(g, v, gr, names, ref, label, out, precision):
+    """The backward steps of the output node `out` (`label` its name), whose
+    gradients are `gr` (None for the nodes it does not depend on)."""
+    def num(x):
+        return fmt_precision(x, precision)
+
+    n = len(g.ops)
     if n and gr[out] is not None:
         users = [[] for _ in range(n)]
         for u in range(n):
@@ -158,7 +212,7 @@ def _steps_inner(result, names, label, precision):
         def dname(i):
             return "%s/d%s" % (d_out, names[i])
 
-        for i in range(n - 1, -1, -1):
+        for i in range(out, -1, -1):
             if gr[i] is None:
                 continue
             if i == out:
@@ -217,25 +271,26 @@ def _steps_inner(result, names, label, precision):
 
 # ---- names ------------------------------------------------------------------
 
-def _names(g):
+def _names(g, named_output=False):
     """Per node the name the steps use; unnamed operations get p, q, r, ...
-    and an unnamed output g. Returns (names, output's name, names given here)."""
+    and an unnamed output g (unless `named_output`: the outputs are named, and the
+    last node need not be one). Returns (names, output's name, names given here)."""
     shown = g.display_names()
     taken = set(n for n in shown if n) | set(g.inputs) | set(CONSTANTS) | set(FUNCTIONS)
     fresh = _fresh(taken)
     names = list(shown)
     auto = []
     n = len(names)
-    if n and names[-1] is None:
+    if n and names[-1] is None and not named_output:
         out = next((c for c in _OUTPUT if c not in taken), None) or next(fresh)
         taken.add(out)
         names[-1] = out
         auto.append(out)
-    for i in range(n - 1):
+    for i in range(n if named_output else n - 1):
         if names[i] is None and g.ops[i] not in (VAR, CONST):
             names[i] = next(fresh)
             auto.append(names[i])
-    if auto and n and auto[0] == names[-1] and g.ops[-1] not in (VAR, CONST):
+    if auto and n and auto[0] == names[-1] and g.ops[-1] not in (VAR, CONST) and not named_output:
         auto = auto[1:] + auto[:1]  # list the output's name last, as the steps meet it
     return names, names[-1] if n else "output", auto
 

@@ -39,11 +39,29 @@ def cores():
         return os.cpu_count() or 1
 
 
+class Several:
+    """--output u,v in place of `wrt`: the outputs' nodes in the shared tape, each one's
+    cone (a Tape, the shared tape's ids of its nodes) and the reported inputs."""
+
+    def __init__(self, outs, wrt):
+        self.ids, self.wrt = outs.ids, list(wrt)
+        self.cones = [(Tape(sub), old) for sub, old in outs.cones]
+
+
 def compute(g, wrt, nonfinite, cols, n):
-    """One chunk through the column passes: (value, gradients of `wrt`, bad row indices)."""
+    """One chunk through the column passes: (value, gradients of `wrt`, bad row indices).
+    `wrt` a Several: (value_u, [value_v, ..., grad_u_x, ...] in field order, bad rows)."""
     import numpy as np
 
     from ..core import columns as batch
+    if isinstance(wrt, Several):
+        from ..core.jacobian import columns
+        values, per = columns(g, wrt.cones, cols, n)
+        bad = [] if nonfinite else np.flatnonzero(batch.bad_rows(np, values, [x for gu in per for x in gu])).tolist()
+        arrays = [values[o] for o in wrt.ids] + [
+            np.zeros(n) if x not in g.inputs or gu[g.inputs[x]] is None else gu[g.inputs[x]]
+            for gu in per for x in wrt.wrt]
+        return arrays[0], arrays[1:], bad
     values, grads = batch.run(g, cols, n)
     bad = [] if nonfinite else np.flatnonzero(batch.bad_rows(np, values, grads)).tolist()
     inputs = g.inputs

@@ -9,11 +9,11 @@ the rest go on. No row is ever dropped silently.
 """
 
 import itertools
-import json
 import math
 
+from ..core import jacobian
 from ..core.errors import CgraphError, UsageError
-from ..core.numbers import fmt
+from ..core.numbers import finite_json, fmt, json_text  # noqa: F401 (finite_json: for the callers)
 from ..core.passes import NONFINITE, check_bindings, evaluate, read_inputs
 from .readers import MAX_LINE, _numbers, open_rows, text_problem, too_long  # noqa: F401 (open_rows: for the callers)
 from .select import Columns
@@ -55,11 +55,13 @@ class Stream:
     each record adds, with --hessian), and the Records as they are made (iterate).
     With skip_bad, bad rows go to `on_bad` and are counted; `finish()` then raises the error that says how many were skipped."""
 
-    def __init__(self, what, head, names, make_records, on_bad=None, hess=()):
+    def __init__(self, what, head, names, make_records, on_bad=None, hess=(), fields=None):
         self.what = what  # "row" or "line"
         self.head = head
         self.names = names
         self.hess = list(hess)
+        # the fields each record adds, in the order of Records' arrays (value, grads, hess)
+        self.fields = fields or ["value"] + ["grad_%s" % w for w in names] + self.hess
         self.skipped = 0
         self.total = 0
         self._on_bad = on_bad
@@ -82,17 +84,19 @@ class Stream:
 
 
 def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                on_warnings=None, hessian=False, jobs=1, cols=(), keep=None, drop=None):
+                on_warnings=None, hessian=False, jobs=1, cols=(), keep=None, drop=None, outputs=None):
     """`eval --data`: a Stream of the program evaluated on each row of `rows`.
     Bindings and columns the program never reads go to `on_warnings` first (the
     columns pass through), before the rows are checked against the program.
     With `hessian`, each record adds hess_A_B for each pair of reported inputs A <= B
     (in their order): the second derivatives, from one graph built before the rows.
-    `jobs`: worker processes for the column passes (parallel.results)."""
-    g, _ = program.cone()
-    names, warnings = check_bindings(program, g, bindings, wrt)
+    `jobs`: worker processes for the column passes (parallel.results). `outputs`: several
+    (--output u,v): value_u, then grad_u_x per output and input (core/jacobian.py)."""
+    g, checked, outs = jacobian.shared(program, outputs)
+    names, warnings = check_bindings(checked, g, bindings, wrt)
     view = Columns(rows, bindings, cols, keep, drop)
-    _check_clash(rows, names, hessian, view.out)
+    fields = jacobian.fields(outputs, names) if outs else None
+    _check_clash(rows, names, hessian, view.out, fields)
     inputs = program.graph.inputs
     for n, c in view.source.items():
         if n not in inputs:
@@ -107,8 +111,8 @@ def stream_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=Fal
     if on_warnings is not None:
         on_warnings(warnings)
     return Stream("row", view.out, names, lambda bad: evaluate_rows(
-        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian, jobs, view), on_bad,
-        hessian_fields(names) if hessian else ())
+        program, rows, bindings, wrt, nonfinite, skip_bad, bad, hessian, jobs, view, outputs), on_bad,
+        hessian_fields(names) if hessian else (), fields)
 
 
 def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None):
@@ -119,12 +123,12 @@ def stream_lines(lines, name, bindings, wrt=None, nonfinite=False, skip_bad=Fals
 
 
 def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=False, on_bad=None,
-                  hessian=False, jobs=1, view=None):
+                  hessian=False, jobs=1, view=None, outputs=None):
     """Check the columns against the program, then return an iterator of Records,
     one per chunk of rows. `bindings` (NAME=VALUE) hold for every row. With
     `hessian`, the second-derivative graph is built here, once, and each chunk's
     Records carry its values (Records.hess). `view`: a Columns (--col, --keep, --drop)."""
-    g, _ = program.cone()
+    g, checked, outs = jacobian.shared(program, outputs)
     columns = rows.columns
     both = [c for c in columns if c in bindings]
     if both:
@@ -132,10 +136,10 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
             ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
     if view is None:
         view = Columns(rows, bindings)
-    wrt, _ = check_bindings(program, g, bindings, wrt)
-    _check_clash(rows, wrt, hessian, view.out)
+    wrt, _ = check_bindings(checked, g, bindings, wrt)
+    _check_clash(rows, wrt, hessian, view.out, jacobian.fields(outputs, wrt) if outs else None)
     given = view.given(columns)
-    missing = [n for n in read_inputs(program) if n not in bindings and n not in given]
+    missing = [n for n in read_inputs(checked) if n not in bindings and n not in given]
     if missing:
         raise CgraphError("%s: no column or binding for input%s %s (columns: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(columns) or "none"))
@@ -143,13 +147,13 @@ def evaluate_rows(program, rows, bindings, wrt=None, nonfinite=False, skip_bad=F
     if hessian:
         from .derive import hessian_graph
         second = hessian_graph(program, wrt)
-    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second, jobs, view)
+    return _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second, jobs, view, outs)
 
 
-def _check_clash(rows, wrt, hessian=False, out=None):
+def _check_clash(rows, wrt, hessian=False, out=None, fields=None):
     """A column the records carry (`out`, default all) named value, grad_NAME or (with
-    hessian) hess_A_B (NAME, A, B reported) would be a record's field twice: a usage error."""
-    fields = computed_fields(wrt, hessian)
+    hessian) hess_A_B (NAME, A, B reported), or one of `fields`, would be a record's field twice."""
+    fields = set(fields) if fields else computed_fields(wrt, hessian)
     clash = [c for c in (rows.columns if out is None else out) if c in fields]
     if clash:
         raise UsageError("column %s of %s has the name of a field each record adds" % (clash[0], rows.name),
@@ -187,7 +191,8 @@ def _clashes(chunk, columns, reserved, name, errors, objs=None):
                     name, chunk.lines[j], hit[0])
 
 
-def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None, jobs=1, view=None):
+def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, second=None, jobs=1, view=None,
+                several=None):
     import numpy as np
 
     from ..core import columns as batch
@@ -199,7 +204,8 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     h, outs = second if second is not None else (None, [])
     cells = len(g.ops) + (len(h.ops) if h is not None else 0)
     size = max(256, min(MAX_CHUNK, CELLS_PER_CHUNK // max(1, cells)))
-    reserved = computed_fields(wrt, second is not None)
+    reserved = set(jacobian.fields(several.names, wrt)) if several else computed_fields(wrt, second is not None)
+    spec = parallel.Several(several, wrt) if several else wrt  # what the column passes compute
     unit = getattr(rows, "unit", "line")  # what a bad row's message names: a line, or a row index
 
     if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
@@ -207,7 +213,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
         rows.fast_size = max(256, min(FAST_CHUNK, FAST_CELLS // max(1, cells)))
         if second is None and parallel.plan(g, jobs)[0] > 1:  # whole blocks on workers (fastjobs.py)
             from .fastjobs import Offload
-            rows.offload = Offload(g, wrt, nonfinite, bindings, pairs, out, view.selected, jobs)
+            rows.offload = Offload(g, spec, nonfinite, bindings, pairs, out, view.selected, jobs)
     source = rows.chunks(size)
     jobs = 1 if getattr(rows, "offloaded", False) else jobs  # the workers are the fast path's
 
@@ -250,7 +256,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     # the first-order passes run here or, with --jobs, on workers; the results come back in
     # input order; the second derivatives (--hessian) run here
     for (chunk, text, own, objs, numeric, cols), (value, grads, bad) in parallel.results(
-            g, wrt, nonfinite, chunks(), jobs):
+            g, spec, nonfinite, chunks(), jobs):
         n = len(chunk.lines)
         if text is None:  # a worker's CSV bytes (records.py writes them)
             yield chunk
@@ -268,7 +274,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
             if j not in errors:
                 errors[j] = "%s %s %d: %s" % (rows.name, unit, chunk.lines[j], _row_error(
                     program, bindings, {c: float(numeric[c][j]) for c in read},
-                    wrt if second is not None else None))
+                    wrt if second is not None else None, several))
         keep = _keep(errors, n, skip_bad, on_bad)
         typed = getattr(chunk, "typed", None)  # a binary input's numeric columns, read or not
         rec = Records(out, text, {**typed, **own} if typed else own, objs, chunk.lines, value, grads, keep, hess)
@@ -308,33 +314,13 @@ def _cell_text(v):
     return json_text(v)
 
 
-def finite_json(v):
-    """`v` with every non-finite float in it as the string "inf", "-inf" or "nan"
-    (valid RFC 8259 JSON: json.dumps would write Infinity and NaN)."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else fmt(v)
-    if isinstance(v, dict):
-        return {k: finite_json(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [finite_json(x) for x in v]
-    return v
-
-
-def json_text(v):
-    """json.dumps(v) as valid RFC 8259 JSON: non-finite numbers as strings."""
-    try:
-        return json.dumps(v, allow_nan=False)
-    except ValueError:
-        return json.dumps(finite_json(v))
-
-
-def _row_error(program, bindings, row, hessian=None):
+def _row_error(program, bindings, row, hessian=None, outs=None):
     """The message the scalar passes give for one row (they name the node); with
-    `hessian` (the reported inputs), those of the second derivatives too."""
+    `hessian` (the reported inputs), those of the second derivatives too; `outs`: of each output."""
     b = dict(bindings)
     b.update(row)
     try:
-        evaluate(program, b)
+        jacobian.evaluate(program, outs.names, b) if outs else evaluate(program, b)
         if hessian is not None:
             from .derive import hessian as second
             second(program, b, hessian)

@@ -9,12 +9,15 @@ derivative per name; `--wrt` given again differentiates each of those again
 from ..core.errors import UsageError
 
 
-def derivative_sequences(program, steps=None, order=1):
+def derivative_sequences(program, steps=None, order=1, outputs=None):
     """The name sequences for derive.diff_text, without repeats, in order.
 
     `steps` is one list of names per --wrt (None or empty: each input the output
-    reads, once)."""
+    reads, once; with `outputs`, several names: each input one of them reads)."""
     steps = [list(s) for s in steps or []]
+    if not steps and outputs:
+        from ..core.jacobian import Outputs
+        steps = [list(Outputs(program, outputs).graph.inputs)]
     if not steps:
         steps = [list(program.cone()[0].inputs)]
         if not steps[0]:

@@ -33,7 +33,10 @@ def label_lines(view, i, precision=6):
         lines = [("%s = %s" % (name, text)) if name else text, "#%d %s" % (i, op)]
     if view.values[i] is not None:
         lines.append("value = %s" % fmt_precision(view.values[i], precision))
-    if view.grads[i] is not None:
+    if view.grads_by is not None:  # several outputs: a gradient per output that depends on the node
+        lines += ["grad_%s = %s" % (u, fmt_precision(gu[i], precision)) for u, gu in view.grads_by.items()
+                  if gu[i] is not None]
+    elif view.grads[i] is not None:
         lines.append("grad = %s" % fmt_precision(view.grads[i], precision))
     return lines
 
@@ -58,12 +61,12 @@ def dot_lines(view, precision=6):
     yield "  rankdir=LR;"
     yield '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica"];'
     yield '  edge [color="#4b5563", arrowsize=0.7];'
-    last = view.output
+    last = set(view.outputs)
     for i, op in enumerate(g.ops):
         attrs = ["label=%s" % dot_quote("\n".join(label_lines(view, i, precision)))]
         if op == VAR:
             attrs.append("shape=ellipse")
-        if i == last:
+        if i in last:
             attrs.append('fillcolor="%s", penwidth=2' % _OUT_FILL)
         elif op in _FILL:
             attrs.append('fillcolor="%s"' % _FILL[op])
@@ -93,7 +96,7 @@ def mermaid_lines(view, precision=6):
     """A Mermaid flowchart, left to right, for Markdown viewers (GitHub, GitLab, ...)."""
     g = view.graph
     yield "flowchart LR"
-    last = view.output
+    last = set(view.outputs)
     for i, op in enumerate(g.ops):
         label = mermaid_quote("\n".join(label_lines(view, i, precision)))
         if op == VAR:
@@ -105,9 +108,9 @@ def mermaid_lines(view, precision=6):
     yield "  classDef input fill:%s,stroke:#3b82f6" % _FILL[VAR]
     yield "  classDef constant fill:%s,stroke:#9ca3af" % _FILL[CONST]
     yield "  classDef output fill:%s,stroke:#b45309,stroke-width:2px" % _OUT_FILL
-    for cls, ids in (("input", [i for i in view.inputs() if i != last]),
-                     ("constant", [i for i, op in enumerate(g.ops) if op == CONST and i != last]),
-                     ("output", [last])):
+    for cls, ids in (("input", [i for i in view.inputs() if i not in last]),
+                     ("constant", [i for i, op in enumerate(g.ops) if op == CONST and i not in last]),
+                     ("output", sorted(last))):
         if ids:
             yield "  class %s %s" % (",".join("n%d" % i for i in ids), cls)
 
@@ -121,6 +124,8 @@ def graph_json(view):
     def num(x):
         return None if x is None else json_number(x)
 
+    if view.output_names is not None:
+        return _several_json(view, num)
     obj = {"output": view.output_name, "evaluated": view.evaluated}
     if view.result is not None:
         obj["value"] = json_number(view.result.value)
@@ -128,6 +133,22 @@ def graph_json(view):
     obj["nodes"] = [{"id": i, "op": g.ops[i], "expr": view.texts[i], "inputs": list(g.args[i]),
                      "value": num(view.values[i]), "grad": num(view.grads[i]), "name": view.names[i]}
                     for i in range(len(g.ops))]
+    obj["edges"] = [{"from": a, "to": i, "arg": k} for a, i, k in view.edges()]
+    return obj
+
+
+def _several_json(view, num):
+    """--output u,v: "outputs", "output_ids", (evaluated) "values" and "jacobian" as eval's
+    JSON; each node's "grad" a map by output (null when not evaluated)."""
+    g = view.graph
+    obj = {"outputs": view.output_names, "output_ids": view.outputs, "evaluated": view.evaluated}
+    if view.result is not None:
+        d = view.result.to_dict(summary=True)
+        obj["values"], obj["jacobian"] = d["values"], d["jacobian"]
+    by = view.grads_by or {u: [None] * len(g.ops) for u in view.output_names}
+    obj["nodes"] = [{"id": i, "op": g.ops[i], "expr": view.texts[i], "inputs": list(g.args[i]),
+                     "value": num(view.values[i]), "grad": {u: num(gu[i]) for u, gu in by.items()},
+                     "name": view.names[i]} for i in range(len(g.ops))]
     obj["edges"] = [{"from": a, "to": i, "arg": k} for a, i, k in view.edges()]
     return obj
 
@@ -144,7 +165,11 @@ def graph_tree(view, out, precision=6):
             parts += ["  ", (g.ops[i], "magenta")]
         if view.values[i] is not None:
             parts.append("  value=%s" % num(view.values[i], precision))
-        if view.grads[i] is not None:
+        if view.grads_by is not None:
+            for u, gu in view.grads_by.items():
+                if gu[i] is not None:
+                    parts += ["  ", ("grad_%s=%s" % (u, num(gu[i], precision)), "green")]
+        elif view.grads[i] is not None:
             parts += ["  ", ("grad=%s" % num(view.grads[i], precision), "green")]
         return assemble(*parts)
 
@@ -152,7 +177,7 @@ def graph_tree(view, out, precision=6):
     # each level indents by 4 columns: deeper levels would not fit (and a very
     # deep tree would be quadratic in size), so stop where the text still shows
     limit = max(10, (con.width - 40) // 4)
-    root = draw_tree(g, view.output, label, lambda i: view.names[i] or view.texts[i],
-                     lambda i, depth: depth >= limit and g.args[i],
-                     "... (deeper than %d levels: see --format dot or json)" % limit)
-    con.print(root)
+    for o in dict.fromkeys(view.outputs):  # several outputs: a tree from each
+        con.print(draw_tree(g, o, label, lambda i: view.names[i] or view.texts[i],
+                            lambda i, depth: depth >= limit and g.args[i],
+                            "... (deeper than %d levels: see --format dot or json)" % limit))

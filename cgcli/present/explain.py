@@ -32,11 +32,34 @@ def _explain_parts(ex):
     elif names:
         intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
     if not ex.has_backward:
-        intro.append("The output depends on no input: there is no backward pass.")
+        intro.append("The output%s no input: there is no backward pass." % (
+            " depends on" if ex.output_label is not None else "s depend on"))
     titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
               "backward": "Backward pass: from d%s/d%s = 1, each node's gradient is upstream "
                           "gradient * local derivative, summed over the node's uses" % (label, label)}
     return intro, titles
+
+
+def _title(ex, titles, step):
+    """The section a step opens: the forward pass, the backward pass or (several
+    outputs) the backward pass of its output."""
+    p = step.data["pass"]
+    u = step.data.get("output")
+    if u is None:
+        return titles[p]
+    label = ex.labels[u]
+    return ("Backward pass for %s: from d%s/d%s = 1, each node's gradient of %s is upstream gradient * "
+            "local derivative, summed over the node's uses" % (u, label, label, u))
+
+
+def _summary(ex, num):
+    if ex.output_label is not None:
+        return _explain_summary(ex.output_label, ex.result, num)
+    r = ex.result
+    values = ", ".join("%s = %s" % (u, num(v)) for u, v in r.value.items())
+    grads = ", ".join("d%s/d%s = %s" % (ex.labels[u], x, num(d)) for u, row in r.jacobian.items()
+                      for x, d in row.items())
+    return "So %s%s." % (values, ("; " + grads) if grads else "")
 
 
 def _explain_summary(label, r, num):
@@ -53,12 +76,12 @@ def explain_plain(ex, out):
     section = None
     for step in ex.iter_steps():
         p = step.data["pass"]
-        if p != section:
-            section = p
-            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", titles[p]))
+        if (p, step.data.get("output")) != section:
+            section = (p, step.data.get("output"))
+            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", _title(ex, titles, step)))
         for t in step.lines():
             write("  " + t + "\n")
-    write("\n" + _explain_summary(ex.output_label, ex.result, fmt) + "\n")
+    write("\n" + _summary(ex, fmt) + "\n")
 
 
 def explain_rich(ex, out, precision=6):
@@ -74,9 +97,9 @@ def explain_rich(ex, out, precision=6):
     section = None
     for step in ex.iter_steps():
         p = step.data["pass"]
-        if p != section:
-            section = p
-            batch.append("\n%s\n" % titles[p], style="bold")
+        if (p, step.data.get("output")) != section:
+            section = (p, step.data.get("output"))
+            batch.append("\n%s\n" % _title(ex, titles, step), style="bold")
         for line in step.segments:
             batch.append("  ")
             for seg, role in line:
@@ -91,5 +114,5 @@ def explain_rich(ex, out, precision=6):
     if batch:
         con.print(batch, overflow="fold")
     con.print()
-    con.print(Text(printable(_explain_summary(ex.output_label, ex.result, lambda x: num(x, precision))),
+    con.print(Text(printable(_summary(ex, lambda x: num(x, precision))),
                    style="bold"))

@@ -13,7 +13,7 @@ _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?").ful
 def write_stream(stream, fmt_, out, precision=6):
     """Every record of a rows.Stream, flushed chunk by chunk so that a pipe sees them early."""
     writer = record_writer(fmt_, out, precision)
-    writer.start(stream.head, stream.names, stream.hess)
+    writer.start(stream.head, stream.fields)
     try:
         for rec in stream:
             writer.write(rec)
@@ -67,8 +67,8 @@ class CsvRecords:
         if self.rows is not None:
             self.rows.flush()
 
-    def start(self, names, wrt, hess=()):
-        self.writer.writerow(list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess))
+    def start(self, names, fields):
+        self.writer.writerow(list(names) + list(fields))
 
     def write(self, rec):
         keep = rec.keep
@@ -133,8 +133,8 @@ class JsonlRecords:
     def __init__(self, out):
         self.out = out
 
-    def start(self, names, wrt, hess=()):
-        self.keys = ["value"] + ["grad_%s" % w for w in wrt] + list(hess)
+    def start(self, names, fields):
+        self.keys = list(fields)
 
     def write(self, rec):
         import json
@@ -167,8 +167,8 @@ class TableRecords:
         self.precision = precision
         self.first = True
 
-    def start(self, names, wrt, hess=()):
-        self.header = list(names) + ["value"] + ["grad_%s" % w for w in wrt] + list(hess)
+    def start(self, names, fields):
+        self.header = list(names) + list(fields)
         self.con = console(self.out)
 
     def write(self, rec):

@@ -38,8 +38,8 @@ differentiate, hessian), printer (program_text, diff_text).
 from .arith import fold
 from .builder import Builder
 from .gradient import check_names, differentiate, gradient_nodes, hessian, hessian_graph, hessian_nodes, hessian_pairs, subgraph
-from .printer import derivative_name, diff_text, program_text
+from .printer import derivative_name, diff_text, diff_texts, program_text
 
 __all__ = ["Builder", "fold", "check_names", "differentiate", "gradient_nodes", "hessian",
            "hessian_graph", "hessian_nodes", "hessian_pairs", "subgraph",
-           "derivative_name", "diff_text", "program_text"]
+           "derivative_name", "diff_text", "diff_texts", "program_text"]

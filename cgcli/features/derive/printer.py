@@ -6,7 +6,7 @@ import re
 
 from ...core.primitives import P_ATOM, P_UNARY, PRIMITIVES
 from ...core.tape import CONST, VAR, _const_text, write
-from .gradient import _copy, differentiate
+from .gradient import _copy, differentiate, subgraph
 
 TINY = 12  # a shared subexpression this short is written out at each use, not as a temporary
 
@@ -160,3 +160,28 @@ def diff_text(program, seqs):
     program = _copy(program)
     results = differentiate(program, seqs)
     return program_text(program.graph, [(derivative_name(s), node) for s, node in results])
+
+
+def output_derivative_name(output, seq):
+    """Several outputs: du_dx; d2u_dx2 for d2u/dx2; d2u_dx_dy for the mixed partial."""
+    if len(seq) == 1:
+        return "d%s_d%s" % (output, seq[0])
+    if len(set(seq)) == 1:
+        return "d%d%s_d%s%d" % (len(seq), output, seq[0], len(seq))
+    return "d%d%s_%s" % (len(seq), output, "_".join("d" + n for n in seq))
+
+
+def diff_texts(program, outputs, seqs):
+    """The derivatives of each output (names, --output u,v) for each name sequence, as
+    one program: temporaries shared by all of them first, then per output and sequence
+    a `du_dx = ...` line. Works on a copy of the outputs' cones."""
+    from ...core.language import Program
+    from .builder import Builder
+    ids = [program.select(u).output for u in outputs]
+    g, new = subgraph(program.graph, ids)
+    b = Builder(g)
+    results = []
+    for u, i in zip(outputs, ids):
+        for s, node in differentiate(Program(g, new[i], u, program.source), seqs, b):
+            results.append((output_derivative_name(u, s), node))
+    return program_text(g, results)
