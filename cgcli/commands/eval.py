@@ -6,7 +6,7 @@ import click
 
 from ..core.errors import CgraphError, UsageError
 from .inputs import display_name, open_data, open_text, stderr, warn
-from .options import format_option, on_terminal, precision_option, program_options
+from .options import format_option, on_terminal, precision_option, program_options, tangent_option
 
 
 @click.command("eval", epilog="""\b
@@ -18,7 +18,8 @@ Examples:
   cgraph eval -- "-x^2" x=3        (a program starting with "-" goes after --)
   cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
   cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
-  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)""")
+  cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)
+  cgraph eval "(x+y)*z" x=1 y=3 z=-3 --tangent x=1      (forward mode: d/dx at every node)""")
 @program_options
 @format_option(["table", "tree", "plain", "json", "csv", "jsonl", "parquet", "arrow"], "table", None,
                help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise; "
@@ -63,8 +64,9 @@ Examples:
                    'into the Parquet directory -o OUTDIR (needs pip install "cgraph[dask]").')
 @click.option("--scheduler", metavar="ADDRESS",
               help="--engine dask: the address of a running Dask scheduler (default: a local cluster of the cores).")
+@tangent_option
 def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, delimiter, no_header,
-            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian, engine, scheduler):
+            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian, engine, scheduler, tangent):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
@@ -98,6 +100,9 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     from ..present.result import show
     prog, bindings = source.load()
     result = evaluate(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    if tangent is not None:
+        from ..core.forward import attach
+        attach(result, prog, tangent, nonfinite)
     warn(result.warnings)
     h = None
     if hessian:
