@@ -31,12 +31,27 @@ def _explain_parts(ex):
             ", ".join(names[:6]), names[-1], len(names)))
     elif names:
         intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
-    if not ex.has_backward:
+    if not ex.has_backward and getattr(ex, "mode", "reverse") == "reverse":
         intro.append("The output depends on no input: there is no backward pass.")
     titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
               "backward": "Backward pass: from d%s/d%s = 1, each node's gradient is upstream "
                           "gradient * local derivative, summed over the node's uses" % (label, label)}
     return intro, titles
+
+
+def _section(ex, step, titles):
+    """(key, title) of the section a step belongs to: a pass, or forward mode's sweep k."""
+    p = step.data["pass"]
+    if p == "tangent":
+        k = step.data["sweep"]
+        return (p, k), ex.title(k)
+    return p, titles[p]
+
+
+def _summary(ex, num):
+    if getattr(ex, "mode", "reverse") == "forward":
+        return ex.summary(num)
+    return _explain_summary(ex.output_label, ex.result, num)
 
 
 def _explain_summary(label, r, num):
@@ -52,13 +67,13 @@ def explain_plain(ex, out):
         write(t + "\n")
     section = None
     for step in ex.iter_steps():
-        p = step.data["pass"]
+        p, title = _section(ex, step, titles)
         if p != section:
             section = p
-            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", titles[p]))
+            write("%s%s:\n" % ("\n" if intro or p != "forward" else "", title))
         for t in step.lines():
             write("  " + t + "\n")
-    write("\n" + _explain_summary(ex.output_label, ex.result, fmt) + "\n")
+    write("\n" + _summary(ex, fmt) + "\n")
 
 
 def explain_rich(ex, out, precision=6):
@@ -73,10 +88,10 @@ def explain_rich(ex, out, precision=6):
     count = 0
     section = None
     for step in ex.iter_steps():
-        p = step.data["pass"]
+        p, title = _section(ex, step, titles)
         if p != section:
             section = p
-            batch.append("\n%s\n" % titles[p], style="bold")
+            batch.append("\n%s\n" % title, style="bold")
         for line in step.segments:
             batch.append("  ")
             for seg, role in line:
@@ -91,5 +106,5 @@ def explain_rich(ex, out, precision=6):
     if batch:
         con.print(batch, overflow="fold")
     con.print()
-    con.print(Text(printable(_explain_summary(ex.output_label, ex.result, lambda x: num(x, precision))),
+    con.print(Text(printable(_summary(ex, lambda x: num(x, precision))),
                    style="bold"))
