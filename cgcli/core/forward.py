@@ -22,7 +22,7 @@ import math
 from .errors import CgraphError, UsageError, not_inputs
 from .numbers import fmt
 from .primitives import SCALAR, numpy_namespace, partials
-from .tape import K_ADD, K_CALL, K_CONST, K_LEFT, K_NEG, K_PRODUCT, K_RIGHT, K_SUB, K_UNARY, no_gc
+from .tape import K_ADD, K_CONST, K_LEFT, K_NEG, K_PRODUCT, K_RIGHT, K_SUB, K_UNARY, no_gc
 
 NONFINITE = "--nonfinite lets inf and nan through"
 
@@ -136,3 +136,18 @@ def attach(result, program, direction, nonfinite=False):
     result.tangents = t
     result.tangent = t[-1] if t and t[-1] is not None else 0.0
     return result
+
+
+def json_fields(obj, direction, tangent, node_tangents):
+    """The JSON object of one evaluation (`output`, `value`, `gradients`, `nodes`)
+    with forward mode's keys: `direction` and `tangent` before `nodes`, and each
+    node's `tangent` (null for a node that depends on no input)."""
+    from .numbers import json_number
+    nodes = obj.pop("nodes")
+    obj["direction"] = {k: json_number(x) for k, x in direction.items()}
+    obj["tangent"] = json_number(tangent)
+    for node in nodes:
+        t = node_tangents[node["id"]]
+        node["tangent"] = None if t is None else json_number(t)
+    obj["nodes"] = nodes
+    return obj

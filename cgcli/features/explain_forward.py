@@ -20,8 +20,22 @@ import itertools
 from ..core.forward import check_direction, tangents
 from ..core.numbers import fmt_precision, json_number
 from ..core.tape import CONST, VAR, no_gc
-from .explain import GRAD, LOCAL, NAME, NOTE, NUM, RESULT, TEXT, Explanation, Step, _atom, _kink_note, \
-    _local, _local_text, _names, _steps
+from .explain import (
+    GRAD,
+    LOCAL,
+    NOTE,
+    NUM,
+    RESULT,
+    TEXT,
+    Explanation,
+    Step,
+    _atom,
+    _kink_note,
+    _local,
+    _local_text,
+    _names,
+    _steps,
+)
 
 
 class ForwardExplanation(Explanation):

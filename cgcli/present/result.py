@@ -65,13 +65,9 @@ def to_json_obj(result, summary=False):
              "grad": None if grad is None else json_number(grad), "name": name}
             for i, name, text, op, args, value, grad in node_rows(result)],
     }
-    ts = result.tangents
-    if ts is not None:  # forward mode (--tangent): the direction, the output's tangent, each node's
-        obj["direction"] = {k: json_number(v) for k, v in result.direction.items()}
-        obj["tangent"] = json_number(result.tangent)
-        for node in obj["nodes"]:
-            t = ts[node["id"]]
-            node["tangent"] = None if t is None else json_number(t)
+    if result.tangents is not None:  # forward mode (--tangent)
+        from ..core.forward import json_fields
+        json_fields(obj, result.direction, result.tangent, result.tangents)
     return obj
 
 
