@@ -78,6 +78,8 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
                                  ("--col", col), ("--keep", keep), ("--drop", drop)) if v]
         if shaped:
             raise UsageError("--engine dask does not take %s (the workers read the files as they are)" % shaped[0])
+        if tangent is not None:
+            raise UsageError("--tangent does not go with --engine dask")
         return _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_rows, jobs, hessian,
                         engine, scheduler, out)
     if jobs is not None:
@@ -89,8 +91,10 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
+        if tangent is not None and lines:
+            raise UsageError("--tangent goes with one evaluation or --data, not with --lines")
         return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
-                        jobs, out, shape)
+                        jobs, out, shape, tangent)
     if out is not None:
         raise UsageError("-o FILE goes with --data or --lines")
     if fmt in ("csv", "jsonl", "parquet", "arrow"):
@@ -160,7 +164,7 @@ def _data_options(data, data_format, delimiter, no_header, column_names, col, ke
 
 
 def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
-             jobs=None, out=None, shape=None):
+             jobs=None, out=None, shape=None, tangent=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -188,9 +192,15 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         to_file = out is not None and out != "-"
         csv_out = (fmt if to_file else fmt or on_terminal("table", "csv")) == "csv"
         source_rows = open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out)
+        if tangent is not None:
+            from ..features import tangent_rows
+            tangent_rows.prepare(source_rows)
         stream = rows.stream_rows(prog, source_rows, bindings, wrt, nonfinite,
                                   skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
                                   shape.get("keep"), shape.get("drop"))
+        if tangent is not None:
+            stream = tangent_rows.with_tangent(stream, prog, source_rows, tangent, bindings, nonfinite,
+                                               shape.get("cols", ()))
     if out is not None and out != "-":
         _write_file(stream, fmt, out, precision)
     else:
