@@ -399,3 +399,20 @@ def test_explain_reverse_is_unchanged_and_refuses_a_tangent(cg):
 def test_explain_forward_of_a_constant(cg):
     r = cg("explain", "2*3", "--mode", "forward", "--format", "plain")
     assert r.status == 0 and r.out.splitlines()[-1] == "So g = 6; it depends on no input, and there is no sweep."
+
+
+# ---- graph --tangent -------------------------------------------------------------------
+
+def test_graph_shows_tangents(cg):
+    tree = cg("graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--tangent", "x=1", "--format", "tree").out
+    assert tree.splitlines()[0] == "#4 (x + y) * z  mul  value=-12  grad=1  tangent=-3"
+    obj = cg("graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--tangent", "x=1", "--format", "json").json()
+    assert list(obj) == ["output", "evaluated", "value", "gradients", "direction", "tangent", "nodes", "edges"]
+    assert obj["tangent"] == -3.0 and [n["tangent"] for n in obj["nodes"]] == [1.0, 0.0, 1.0, 0.0, -3.0]
+    dot = cg("graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--tangent", "x=1", "--format", "dot").out
+    assert dot.count("\\ntangent = ") == 5
+    plain = cg("graph", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", "json").json()
+    assert "tangent" not in plain and "tangent" not in plain["nodes"][0]
+    r = cg("graph", "(x+y)*z", "--tangent", "x=1")
+    assert r.status == 2 and r.err.strip() == (
+        "error: --tangent needs the inputs bound (NAME=VALUE): the tangents are computed at a point")

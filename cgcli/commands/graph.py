@@ -4,8 +4,10 @@ import sys
 
 import click
 
+from ..core.errors import UsageError
+
 from .inputs import warn
-from .options import format_option, precision_option, program_options
+from .options import format_option, precision_option, program_options, tangent_option
 
 
 @click.command("graph", epilog="""\b
@@ -14,11 +16,13 @@ Examples:
   cgraph graph "(x+y)*z" x=1 y=3 z=-3            with every value and gradient
   cgraph graph "(x+y)*z" x=1 y=3 z=-3 | dot -Tsvg > seed.svg
   cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3 --tangent x=1   (each node's tangent too)
 Piped, the default format is dot, ready for Graphviz.""")
 @program_options
 @format_option(["tree", "dot", "mermaid", "json"], "tree", "dot")
 @precision_option(help="Significant digits in tree, dot and mermaid labels (json is exact).")
-def command(source, wrt, nonfinite, fmt, precision):
+@tangent_option
+def command(source, wrt, nonfinite, fmt, precision, tangent):
     """The computational graph: each operation once, an edge for each use.
 
     Without bindings it shows the structure only; bind every input (NAME=VALUE)
@@ -30,5 +34,10 @@ def command(source, wrt, nonfinite, fmt, precision):
     from ..present.diagram import show
     prog, bindings = source.load()
     view = graph_view(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    if tangent is not None:
+        if view.result is None:
+            raise UsageError("--tangent needs the inputs bound (NAME=VALUE): the tangents are computed at a point")
+        from ..core.forward import attach
+        attach(view.result, prog, tangent, nonfinite)
     warn(view.warnings)
     show(view, fmt, sys.stdout, precision)
