@@ -5,7 +5,6 @@ import sys
 import click
 
 from ..core.errors import UsageError
-
 from .inputs import warn
 from .options import format_option, precision_option, program_options, tangent_option
 
