@@ -416,3 +416,29 @@ def test_graph_shows_tangents(cg):
     r = cg("graph", "(x+y)*z", "--tangent", "x=1")
     assert r.status == 2 and r.err.strip() == (
         "error: --tangent needs the inputs bound (NAME=VALUE): the tangents are computed at a point")
+
+
+_words = st.sampled_from(["x=1", "y=-0.5", "z=1e308", "x=", "=1", "x=inf", "q=1", "x=1x", "é=1", "x=1_0", "pi=2",
+                          "x=nan", "y=1e-320", "x= 2 ", "x==1", "1=1", "x=1e999", ""])
+
+
+@given(st.lists(_words, max_size=4), st.sampled_from(["eval", "explain", "graph"]),
+       st.sampled_from(["(x+y)*z", "log(x) + y/z", "relu(x - y) * max(y, z)"]), st.booleans())
+def test_tangent_words_keep_the_contract(words, command, expr, nonfinite):
+    from click.testing import CliRunner
+
+    from cgcli.cli import cli
+    args = [command, expr, "x=1", "y=2", "z=-1"] + [a for w in words for a in ("--tangent", w)]
+    if command == "explain":
+        args += ["--mode", "forward"]
+    if nonfinite:
+        args.append("--nonfinite")
+    r = CliRunner().invoke(cli, args + ["--format", "json"])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert r.exit_code in (0, 1, 2)
+    if r.exit_code:
+        assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+    else:
+        obj = json.loads(r.stdout)
+        if words:
+            assert "tangent" in obj or "tangents" in obj
