@@ -104,6 +104,7 @@ class Node:
     inputs: Tuple[int, ...]  # the ids of its operands
     value: float
     grad: Optional[float]  # d output / d node; None for a node that depends on no input
+    tangent: Optional[float] = None  # with tangent=: d node along the direction (None: depends on no input)
 
 
 class Result:
@@ -112,7 +113,8 @@ class Result:
     `value` is the output's value and `gradients` maps each reported input (`wrt`,
     else every input the output reads) to d output / d input. `values[i]` and
     `grads[i]` belong to node i of `graph`, the output's cone, whose last node is
-    the output; `nodes` lists them with their names and expressions.
+    the output; `nodes` lists them with their names and expressions. With `tangent=`:
+    `direction`, `tangent` (d output along it) and `tangents[i]` (node i's); else None.
     """
 
     program: Program
@@ -125,18 +127,14 @@ class Result:
     output_name: Optional[str]
     wrt: List[str]
     warnings: List[str]
+    direction: Optional[Dict[str, float]]
+    tangent: Optional[float]
+    tangents: Optional[List[Optional[float]]]
 
     def __init__(self, core: Any) -> None:
-        self.program = core.program
-        self.graph = core.graph
-        self.value = core.value
-        self.gradients = core.gradients
-        self.values = core.values
-        self.grads = core.grads
-        self.output = core.output
-        self.output_name = core.output_name
-        self.wrt = core.wrt
-        self.warnings = core.warnings
+        for k in ("program", "graph", "value", "gradients", "values", "grads", "output", "output_name", "wrt",
+                  "warnings", "direction", "tangent", "tangents"):
+            setattr(self, k, getattr(core, k))
         self._nodes: Optional[List[Node]] = None
 
     @property
@@ -146,15 +144,16 @@ class Result:
             g = self.graph
             names = g.display_names()
             texts = g.exprs()
-            self._nodes = [Node(i, names[i], texts[i], g.ops[i], tuple(g.args[i]), self.values[i], self.grads[i])
-                           for i in range(len(g.ops))]
+            ts = self.tangents or [None] * len(g.ops)
+            self._nodes = [Node(i, names[i], texts[i], g.ops[i], tuple(g.args[i]), self.values[i], self.grads[i],
+                                ts[i]) for i in range(len(g.ops))]
         return self._nodes
 
     def to_dict(self, summary: bool = False) -> Dict[str, Any]:
         """The object `cgraph eval --format json` prints (non-finite numbers as the
         strings "inf", "-inf", "nan"); with summary, no nodes."""
         from .core.numbers import json_number
-        return {
+        d = {
             "output": self.output_name,
             "value": json_number(self.value),
             "gradients": {k: json_number(v) for k, v in self.gradients.items()},
@@ -163,13 +162,16 @@ class Result:
                  "grad": None if n.grad is None else json_number(n.grad), "name": n.name}
                 for n in self.nodes],
         }
+        from .core.forward import json_fields
+        return d if self.direction is None else json_fields(d, self.direction, self.tangent, self.tangents)
 
     def __repr__(self) -> str:
         return "Result(value=%r, gradients=%r)" % (self.value, self.gradients)
 
 
 def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Names] = None,
-             output: Optional[Names] = None, nonfinite: bool = False) -> Union[Result, Jacobian]:
+             output: Optional[Names] = None, nonfinite: bool = False,
+             tangent: Optional[Mapping[str, float]] = None) -> Union[Result, Jacobian]:
     """The forward and backward passes of `program` at `bindings` (name -> number).
 
     `wrt` names the inputs whose gradients are reported (a list, or "a,b"; default:
@@ -181,15 +183,19 @@ def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Na
     Several outputs (output=["u", "v"] or "u,v") return a Jacobian: `value[u]`,
     `jacobian[u][x]`, `grads[u][i]` per node, `to_dict()` (one forward pass, a
     backward pass per output).
+    `tangent` ({input: number}, others 0): forward mode too ([api.md](docs/api.md)).
     """
-    from .core import passes
+    from .core import forward, passes
     prog = _program(program, output)
     b = {name: _number(name, v) for name, v in bindings.items()}
     several = _outputs(output)
     if len(several) > 1:
+        if tangent is not None:
+            raise UsageError("tangent goes with one output (the tangent is of the output)")
         from .core import jacobian
         return jacobian.evaluate(prog, several, b, wrt=_names(wrt), nonfinite=nonfinite)
-    return Result(passes.evaluate(prog, b, wrt=_names(wrt), nonfinite=nonfinite))
+    core = passes.evaluate(prog, b, wrt=_names(wrt), nonfinite=nonfinite)
+    return Result(core if tangent is None else forward.attach(core, prog, dict(tangent), nonfinite))
 
 
 # ---- the derivative as text --------------------------------------------------------

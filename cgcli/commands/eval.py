@@ -6,7 +6,7 @@ import click
 
 from ..core.errors import CgraphError, UsageError
 from .inputs import display_name, open_data, open_text, stderr, warn
-from .options import format_option, on_terminal, precision_option, program_options
+from .options import format_option, on_terminal, precision_option, program_options, tangent_option
 
 
 @click.command("eval", epilog="""\b
@@ -19,7 +19,8 @@ Examples:
   cgraph eval "(x+y)*z" --data samples/rows.csv        (one record per row)
   cgraph eval -f samples/exprs.txt --lines x=1 y=2     (one record per line)
   cgraph eval "x^2*y" x=1 y=2 --hessian --format json   (second derivatives too)
-  cgraph eval "u = x*y; v = x + y" x=1 y=2 --output u,v --summary   (the Jacobian)""")
+  cgraph eval "u = x*y; v = x + y" x=1 y=2 --output u,v --summary   (the Jacobian)
+  cgraph eval "(x+y)*z" x=1 y=3 z=-3 --tangent x=1      (forward mode: d/dx at every node)""")
 @program_options
 @format_option(["table", "tree", "plain", "json", "csv", "jsonl", "parquet", "arrow"], "table", None,
                help="Output format (default: table on a terminal; plain, or csv with --data/--lines, otherwise; "
@@ -64,8 +65,9 @@ Examples:
                    'into the Parquet directory -o OUTDIR (needs pip install "cgraph[dask]").')
 @click.option("--scheduler", metavar="ADDRESS",
               help="--engine dask: the address of a running Dask scheduler (default: a local cluster of the cores).")
+@tangent_option
 def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, out, delimiter, no_header,
-            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian, engine, scheduler):
+            column_names, col, keep, drop, lines, skip_bad_rows, jobs, hessian, engine, scheduler, tangent):
     """Forward and backward passes: every node's value and gradient.
 
     EXPR is an expression or a program of `name = expr` statements separated by
@@ -77,6 +79,8 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
                                  ("--col", col), ("--keep", keep), ("--drop", drop)) if v]
         if shaped:
             raise UsageError("--engine dask does not take %s (the workers read the files as they are)" % shaped[0])
+        if tangent is not None:
+            raise UsageError("--tangent does not go with --engine dask")
         return _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_rows, jobs, hessian,
                         engine, scheduler, out)
     if jobs is not None:
@@ -85,14 +89,17 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
         if data is None:
             raise UsageError("--jobs goes with --data")
     shape = _data_options(data, data_format, delimiter, no_header, column_names, col, keep, drop)
-    if source.several and (hessian or lines):
+    if source.several and (hessian or lines or tangent is not None):
         raise UsageError("--output %s: several outputs do not go with %s" % (
-            ",".join(source.outputs), "--lines (each line is its own program)" if lines else "--hessian"))
+            ",".join(source.outputs), "--lines (each line is its own program)" if lines
+            else "--hessian" if hessian else "--tangent (the tangent is of one output)"))
     if data is not None or lines:
         if hessian and lines:
             raise UsageError("--hessian goes with one evaluation or --data, not with --lines")
+        if tangent is not None and lines:
+            raise UsageError("--tangent goes with one evaluation or --data, not with --lines")
         return _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian,
-                        jobs, out, shape)
+                        jobs, out, shape, tangent)
     if out is not None:
         raise UsageError("-o FILE goes with --data or --lines")
     if fmt in ("csv", "jsonl", "parquet", "arrow"):
@@ -104,6 +111,9 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
     from ..present.result import show
     prog, bindings = source.load()
     result = evaluate(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    if tangent is not None:
+        from ..core.forward import attach
+        attach(result, prog, tangent, nonfinite)
     warn(result.warnings)
     h = None
     if hessian:
@@ -171,7 +181,7 @@ def _data_options(data, data_format, delimiter, no_header, column_names, col, ke
 
 
 def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, skip_bad_rows, hessian=False,
-             jobs=None, out=None, shape=None):
+             jobs=None, out=None, shape=None, tangent=None):
     """--data and --lines: stream one record per row or line, a chunk at a time."""
     from ..features import rows
     from ..present.records import write_stream
@@ -199,9 +209,15 @@ def _records(source, wrt, nonfinite, fmt, precision, data, data_format, lines, s
         to_file = out is not None and out != "-"
         csv_out = (fmt if to_file else fmt or on_terminal("table", "csv")) == "csv"
         source_rows = open_data(data, data_format, shape.get("delimiter"), shape.get("columns"), csv_out)
+        if tangent is not None:
+            from ..features import tangent_rows
+            tangent_rows.prepare(source_rows)
         stream = rows.stream_rows(prog, source_rows, bindings, wrt, nonfinite,
                                   skip_bad_rows, on_bad, warn, hessian, jobs, shape.get("cols", ()),
                                   shape.get("keep"), shape.get("drop"), source.outputs if source.several else None)
+        if tangent is not None:
+            stream = tangent_rows.with_tangent(stream, prog, source_rows, tangent, bindings, nonfinite,
+                                               shape.get("cols", ()))
     if out is not None and out != "-":
         _write_file(stream, fmt, out, precision)
     else:

@@ -4,8 +4,9 @@ import sys
 
 import click
 
+from ..core.errors import UsageError
 from .inputs import warn
-from .options import format_option, precision_option, program_options
+from .options import format_option, precision_option, program_options, tangent_option
 
 
 @click.command("explain", epilog="""\b
@@ -13,11 +14,17 @@ Examples:
   cgraph explain "(x+y)*z" x=1 y=3 z=-3
   cgraph explain "p = x + y; g = p * z" x=1 y=3 z=-3 --format json
   cgraph explain "tanh(w*x + b)" w=0.5 x=2 b=-1 | less
-  cgraph explain "u = x*y; v = x + y" x=1 y=2 --output u,v   (a backward pass per output)""")
+  cgraph explain "u = x*y; v = x + y" x=1 y=2 --output u,v   (a backward pass per output)
+  cgraph explain "(x+y)*z" x=1 y=3 z=-3 --mode forward        (one tangent sweep per input)
+  cgraph explain "(x+y)*z" x=1 y=3 z=-3 --mode forward --tangent x=1 --tangent z=2""")
 @program_options
 @format_option(["table", "plain", "json"], "table", "plain", aliases={"pretty": "table"})
 @precision_option(help="Significant digits in table output (plain and json are exact).")
-def command(source, wrt, nonfinite, fmt, precision):
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse", show_default=True,
+              help="reverse: the backward pass; forward: tangent sweeps up the tape (along --tangent, "
+                   "else one sweep per input).")
+@tangent_option
+def command(source, wrt, nonfinite, fmt, precision, mode, tangent):
     """The forward and backward passes, step by step, with the numbers.
 
     The forward pass computes each node from its inputs, inputs first. The
@@ -25,13 +32,26 @@ def command(source, wrt, nonfinite, fmt, precision):
     node's gradient is the chain rule, upstream gradient times local
     derivative, summed over the node's uses. Unnamed results are named p, q,
     r, ... and an unnamed output g.
+
+    With --mode forward, forward-mode AD instead of the backward pass: each
+    sweep carries every node's tangent up the tape, the sum over its operands
+    of local derivative times the operand's tangent. The direction is
+    --tangent's; without it, one sweep per input (dx = 1, the others 0).
     """
     from ..features.explain import explain, explain_several
     from ..present.explain import show
     digits = precision if fmt == "table" else None
+    if tangent is not None and mode != "forward":
+        raise UsageError("--tangent goes with --mode forward (reverse mode needs no direction)")
     if source.several:  # one forward section, then a backward section per output
+        if mode == "forward":
+            raise UsageError("--mode forward goes with one output (a tangent sweep is of one output)")
         prog, bindings = source.load_several()
         ex = explain_several(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite, precision=digits)
+    elif mode == "forward":
+        from ..features.explain_forward import explain_forward
+        prog, bindings = source.load()
+        ex = explain_forward(prog, bindings, wrt=wrt, nonfinite=nonfinite, precision=digits, direction=tangent)
     else:
         prog, bindings = source.load()
         ex = explain(prog, bindings, wrt=wrt, nonfinite=nonfinite, precision=digits)

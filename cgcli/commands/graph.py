@@ -4,8 +4,9 @@ import sys
 
 import click
 
+from ..core.errors import UsageError
 from .inputs import warn
-from .options import format_option, precision_option, program_options
+from .options import format_option, precision_option, program_options, tangent_option
 
 
 @click.command("graph", epilog="""\b
@@ -15,11 +16,13 @@ Examples:
   cgraph graph "(x+y)*z" x=1 y=3 z=-3 | dot -Tsvg > seed.svg
   cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
   cgraph graph "u = x*y; v = x + y" x=1 y=2 --output u,v --format json   (two outputs)
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3 --tangent x=1   (each node's tangent too)
 Piped, the default format is dot, ready for Graphviz.""")
 @program_options
 @format_option(["tree", "dot", "mermaid", "json"], "tree", "dot")
 @precision_option(help="Significant digits in tree, dot and mermaid labels (json is exact).")
-def command(source, wrt, nonfinite, fmt, precision):
+@tangent_option
+def command(source, wrt, nonfinite, fmt, precision, tangent):
     """The computational graph: each operation once, an edge for each use.
 
     Without bindings it shows the structure only; bind every input (NAME=VALUE)
@@ -30,10 +33,17 @@ def command(source, wrt, nonfinite, fmt, precision):
     from ..features.diagram import graph_view, graph_view_several
     from ..present.diagram import show
     if source.several:
+        if tangent is not None:
+            raise UsageError("--tangent goes with one output (the tangent is of the output)")
         prog, bindings = source.load_several()
         view = graph_view_several(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite)
     else:
         prog, bindings = source.load()
         view = graph_view(prog, bindings, wrt=wrt, nonfinite=nonfinite)
+    if tangent is not None:
+        if view.result is None:
+            raise UsageError("--tangent needs the inputs bound (NAME=VALUE): the tangents are computed at a point")
+        from ..core.forward import attach
+        attach(view.result, prog, tangent, nonfinite)
     warn(view.warnings)
     show(view, fmt, sys.stdout, precision)

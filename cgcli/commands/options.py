@@ -162,3 +162,30 @@ source_options = source()
 def program_options(f):
     """source_options, and --wrt and --nonfinite."""
     return _apply([source_options, wrt_option(), nonfinite_option], f)
+
+
+def _direction(ctx, param, values):
+    """--tangent NAME=VALUE words into {name: float}, or None when not given: a
+    malformed word is a usage error as a malformed binding is, and so is a name
+    given twice or a tangent that is not finite (core/forward.check_direction)."""
+    if not values:
+        return None
+    from .inputs import parse_bindings
+    out = {}
+    for w in values:
+        try:
+            (name, x), = parse_bindings([w]).items()
+        except UsageError:
+            raise UsageError("malformed --tangent %r: expected NAME=VALUE with a number, such as x=1" % w) from None
+        if name in out:
+            raise UsageError("--tangent %s is given twice" % name, hint="one tangent per input")
+        if not math.isfinite(x):
+            raise UsageError("--tangent %s: a tangent is a finite number" % w)
+        out[name] = x
+    return out
+
+
+tangent_option = click.option(
+    "--tangent", "tangent", multiple=True, metavar="NAME=VALUE", callback=_direction,
+    help="Forward mode: input NAME's tangent in the direction (repeatable; inputs not named: 0). "
+         "Every node also carries its tangent, the derivative along the direction.")

@@ -21,7 +21,10 @@ from .tape import CONST, K_ADD, K_CONST, K_LEFT, K_NEG, K_PRODUCT, K_RIGHT, K_SU
 
 class Result:
     """The passes' outcome. `values[i]` and `grads[i]` belong to node i of `graph`
-    (the output's cone); `grads[i]` is None for a node that depends on no input."""
+    (the output's cone); `grads[i]` is None for a node that depends on no input.
+    With a direction (core/forward.py `attach`), `tangents[i]` and `tangent`."""
+
+    direction = tangents = tangent = None  # forward mode's, when asked for
 
     def __init__(self, program, graph, values, grads, wrt, warnings):
         self.program = program

@@ -211,7 +211,7 @@ def _row_chunks(program, g, rows, bindings, wrt, nonfinite, skip_bad, on_bad, se
     if hasattr(rows, "reads"):  # CSV: the columns read as numbers, for the fast path (fastcsv.py),
         rows.reads = list(dict.fromkeys(c for _, c in pairs))  # whose chunks are bounded by cells only
         rows.fast_size = max(256, min(FAST_CHUNK, FAST_CELLS // max(1, cells)))
-        if second is None and parallel.plan(g, jobs)[0] > 1:  # whole blocks on workers (fastjobs.py)
+        if second is None and not getattr(rows, "no_offload", False) and parallel.plan(g, jobs)[0] > 1:  # fastjobs.py
             from .fastjobs import Offload
             rows.offload = Offload(g, spec, nonfinite, bindings, pairs, out, view.selected, jobs)
     source = rows.chunks(size)

@@ -38,7 +38,16 @@ def label_lines(view, i, precision=6):
                   if gu[i] is not None]
     elif view.grads[i] is not None:
         lines.append("grad = %s" % fmt_precision(view.grads[i], precision))
+    t = _tangent(view, i)
+    if t is not None:
+        lines.append("tangent = %s" % fmt_precision(t, precision))
     return lines
+
+
+def _tangent(view, i):
+    """Node i's tangent with --tangent (forward mode), else None."""
+    ts = view.result.tangents if view.result is not None else None
+    return None if ts is None else ts[i]
 
 
 # ---- DOT --------------------------------------------------------------------
@@ -134,6 +143,11 @@ def graph_json(view):
                      "value": num(view.values[i]), "grad": num(view.grads[i]), "name": view.names[i]}
                     for i in range(len(g.ops))]
     obj["edges"] = [{"from": a, "to": i, "arg": k} for a, i, k in view.edges()]
+    r = view.result
+    if r is not None and r.tangents is not None:  # forward mode: eval's keys, and "edges" last
+        from ..core.forward import json_fields
+        edges = obj.pop("edges")
+        json_fields(obj, r.direction, r.tangent, r.tangents)["edges"] = edges
     return obj
 
 
@@ -171,6 +185,8 @@ def graph_tree(view, out, precision=6):
                     parts += ["  ", ("grad_%s=%s" % (u, num(gu[i], precision)), "green")]
         elif view.grads[i] is not None:
             parts += ["  ", ("grad=%s" % num(view.grads[i], precision), "green")]
+        if _tangent(view, i) is not None:
+            parts += ["  ", ("tangent=%s" % num(_tangent(view, i), precision), "yellow")]
         return assemble(*parts)
 
     con = console(out)

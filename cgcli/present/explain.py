@@ -31,7 +31,7 @@ def _explain_parts(ex):
             ", ".join(names[:6]), names[-1], len(names)))
     elif names:
         intro.append("%s are names given here to results the program leaves unnamed." % ", ".join(names))
-    if not ex.has_backward:
+    if not ex.has_backward and getattr(ex, "mode", "reverse") == "reverse":
         intro.append("The output%s no input: there is no backward pass." % (
             " depends on" if ex.output_label is not None else "s depend on"))
     titles = {"forward": "Forward pass: each node's value from its inputs, inputs first",
@@ -40,19 +40,24 @@ def _explain_parts(ex):
     return intro, titles
 
 
-def _title(ex, titles, step):
-    """The section a step opens: the forward pass, the backward pass or (several
-    outputs) the backward pass of its output."""
+def _section(ex, step, titles):
+    """(key, title) of the section a step opens: the forward pass, the backward pass,
+    (several outputs) the backward pass of its output, or forward mode's sweep k."""
     p = step.data["pass"]
+    if p == "tangent":
+        k = step.data["sweep"]
+        return (p, k), ex.title(k)
     u = step.data.get("output")
     if u is None:
-        return titles[p]
+        return (p, None), titles[p]
     label = ex.labels[u]
-    return ("Backward pass for %s: from d%s/d%s = 1, each node's gradient of %s is upstream gradient * "
-            "local derivative, summed over the node's uses" % (u, label, label, u))
+    return (p, u), ("Backward pass for %s: from d%s/d%s = 1, each node's gradient of %s is upstream gradient * "
+                    "local derivative, summed over the node's uses" % (u, label, label, u))
 
 
 def _summary(ex, num):
+    if getattr(ex, "mode", "reverse") == "forward":
+        return ex.summary(num)
     if ex.output_label is not None:
         return _explain_summary(ex.output_label, ex.result, num)
     r = ex.result
@@ -75,10 +80,10 @@ def explain_plain(ex, out):
         write(t + "\n")
     section = None
     for step in ex.iter_steps():
-        p = step.data["pass"]
-        if (p, step.data.get("output")) != section:
-            section = (p, step.data.get("output"))
-            write("%s%s:\n" % ("\n" if intro or p == "backward" else "", _title(ex, titles, step)))
+        key, title = _section(ex, step, titles)
+        if key != section:
+            section = key
+            write("%s%s:\n" % ("\n" if intro or key[0] != "forward" else "", title))
         for t in step.lines():
             write("  " + t + "\n")
     write("\n" + _summary(ex, fmt) + "\n")
@@ -96,10 +101,10 @@ def explain_rich(ex, out, precision=6):
     count = 0
     section = None
     for step in ex.iter_steps():
-        p = step.data["pass"]
-        if (p, step.data.get("output")) != section:
-            section = (p, step.data.get("output"))
-            batch.append("\n%s\n" % _title(ex, titles, step), style="bold")
+        key, title = _section(ex, step, titles)
+        if key != section:
+            section = key
+            batch.append("\n%s\n" % title, style="bold")
         for line in step.segments:
             batch.append("  ")
             for seg, role in line:

@@ -40,11 +40,15 @@ def plain(result, out, summary=False):
     if summary:
         lines = ["value\t%s" % fmt(result.value)]
         lines += ["grad_%s\t%s" % (k, fmt(v)) for k, v in result.gradients.items()]
+        if result.tangents is not None:
+            lines.append("tangent\t%s" % fmt(result.tangent))
     else:
-        lines = ["id\tname\texpr\top\tvalue\tgrad"]
+        ts = result.tangents
+        lines = ["id\tname\texpr\top\tvalue\tgrad" + ("" if ts is None else "\ttangent")]
         for i, name, text, op, _, value, grad in node_rows(result):
             lines.append("%d\t%s\t%s\t%s\t%s\t%s" % (
-                i, printable(name or ""), printable(text), op, fmt(value), "" if grad is None else fmt(grad)))
+                i, printable(name or ""), printable(text), op, fmt(value), "" if grad is None else fmt(grad))
+                + ("" if ts is None else "\t" + _opt(ts[i], fmt)))
     out.write("\n".join(lines) + "\n")
 
 
@@ -52,7 +56,7 @@ def plain(result, out, summary=False):
 
 def to_json_obj(result, summary=False):
     """The contract's JSON shape as Python objects (non-finite numbers as strings)."""
-    return {
+    obj = {
         "output": result.output_name,
         "value": json_number(result.value),
         "gradients": {k: json_number(v) for k, v in result.gradients.items()},
@@ -61,6 +65,15 @@ def to_json_obj(result, summary=False):
              "grad": None if grad is None else json_number(grad), "name": name}
             for i, name, text, op, args, value, grad in node_rows(result)],
     }
+    if result.tangents is not None:  # forward mode (--tangent)
+        from ..core.forward import json_fields
+        json_fields(obj, result.direction, result.tangent, result.tangents)
+    return obj
+
+
+def _opt(x, f):
+    """f(x), or "" for a node without a tangent (it depends on no input)."""
+    return "" if x is None else f(x)
 
 
 def json_out(result, out, summary=False, extra=None):
@@ -85,9 +98,13 @@ def caption_terms(result, precision):
     """The line under the table and the tree, as terms that are never broken:
     `loss = 0.5`, `∂loss/∂w1 = 0.25`, ..."""
     label = output_label(result)
-    return ["%s = %s" % (label, num(result.value, precision))] + [
+    terms = ["%s = %s" % (label, num(result.value, precision))] + [
         "∂%s/∂%s = %s%s" % (label, k, num(v, precision), "," if j < len(result.gradients) - 1 else "")
         for j, (k, v) in enumerate(result.gradients.items())]
+    if result.tangents is not None:
+        terms[-1] += ";"
+        terms.append("tangent = %s" % num(result.tangent, precision))
+    return terms
 
 
 def number_column(t, header, style=None):
@@ -114,6 +131,8 @@ def table(result, out, precision=6, summary=False):
         t.add_row(text(label), num(result.value, precision), style="bold")
         for k, v in result.gradients.items():
             t.add_row(text("∂%s/∂%s" % (label, k)), num(v, precision))
+        if result.tangents is not None:
+            t.add_row("tangent", num(result.tangent, precision))
         con.print(t)
         return
     t = Table(box=box.SIMPLE_HEAD)
@@ -123,11 +142,15 @@ def table(result, out, precision=6, summary=False):
     t.add_column("op", style="magenta", no_wrap=True)
     number_column(t, "value")
     number_column(t, "grad", style="green")
+    ts = result.tangents
+    if ts is not None:
+        number_column(t, "tangent", style="yellow")
     last = len(result.values) - 1
     rows = [(str(i), printable(name or ""), printable(expr), op, num(value, precision),
              "" if grad is None else num(grad, precision))
+            + (() if ts is None else (_opt(ts[i], lambda x: num(x, precision)),))
             for i, name, expr, op, _, value, grad in node_rows(result)]
-    fit_table(con, t, rows, {0, 3, 4, 5})
+    fit_table(con, t, rows, {0, 3, 4, 5} | (set() if ts is None else {6}))
     for row in rows:
         t.add_row(row[0], text(row[1]), text(row[2]), *row[3:], style="bold" if row[0] == str(last) else None)
     con.print(t)
@@ -152,6 +175,8 @@ def tree(result, out, precision=6):
         parts += [texts[i], "  ", (g.ops[i], "magenta"), "  value=%s" % num(result.values[i], precision)]
         if grad is not None:
             parts += ["  ", ("grad=%s" % num(grad, precision), "green")]
+        if result.tangents is not None and result.tangents[i] is not None:
+            parts += ["  ", ("tangent=%s" % num(result.tangents[i], precision), "yellow")]
         return assemble(*parts)
 
     root = draw_tree(g, len(g.ops) - 1, label, lambda i: names[i] or texts[i],
