@@ -442,3 +442,25 @@ def test_tangent_words_keep_the_contract(words, command, expr, nonfinite):
         obj = json.loads(r.stdout)
         if words:
             assert "tangent" in obj or "tangents" in obj
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "u = x*y; v = x + y", "x=1", "y=2", "--output", "u,v", "--tangent", "x=1"],
+     "error: --output u,v: several outputs do not go with --tangent (the tangent is of one output)"),
+    (["eval", "u = x*y; v = x + y", "--data", "samples/rows.csv", "--output", "u,v", "--tangent", "x=1"],
+     "error: --output u,v: several outputs do not go with --tangent (the tangent is of one output)"),
+    (["explain", "u = x*y; v = x + y", "x=1", "y=2", "--output", "u,v", "--mode", "forward"],
+     "error: --mode forward goes with one output (a tangent sweep is of one output)"),
+    (["graph", "u = x*y; v = x + y", "x=1", "y=2", "--output", "u,v", "--tangent", "x=1"],
+     "error: --tangent goes with one output (the tangent is of the output)"),
+])
+def test_tangent_takes_one_output(cg, args, message):
+    r = cg(*args)
+    assert r.status == 2
+    assert r.err.strip() == message
+
+
+def test_library_tangent_with_several_outputs_is_a_usage_error():
+    import cgcli
+    with pytest.raises(cgcli.UsageError, match="tangent goes with one output"):
+        cgcli.evaluate("u = x*y; v = x + y", {"x": 1, "y": 2}, output=["u", "v"], tangent={"x": 1})

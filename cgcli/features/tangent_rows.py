@@ -33,6 +33,7 @@ def with_tangent(stream, program, rows, direction, bindings, nonfinite=False, co
     pairs = Columns(rows, bindings, cols).reads(rows.columns, g.inputs)  # (input, the column it reads)
     unit = getattr(rows, "unit", "line")
     stream.hess.append(FIELD)
+    stream.fields.append(FIELD)  # the writers' header: value, grad_*, hess_*, then tangent
     records = stream._records
 
     def wrapped():

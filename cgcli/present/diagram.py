@@ -46,7 +46,7 @@ def label_lines(view, i, precision=6):
 
 def _tangent(view, i):
     """Node i's tangent with --tangent (forward mode), else None."""
-    ts = view.result.tangents if view.result is not None else None
+    ts = getattr(view.result, "tangents", None)  # None too for several outputs (a Jacobian)
     return None if ts is None else ts[i]
 
 
@@ -144,7 +144,7 @@ def graph_json(view):
                     for i in range(len(g.ops))]
     obj["edges"] = [{"from": a, "to": i, "arg": k} for a, i, k in view.edges()]
     r = view.result
-    if r is not None and r.tangents is not None:  # forward mode: eval's keys, and "edges" last
+    if getattr(r, "tangents", None) is not None:  # forward mode: eval's keys, and "edges" last
         from ..core.forward import json_fields
         edges = obj.pop("edges")
         json_fields(obj, r.direction, r.tangent, r.tangents)["edges"] = edges
