@@ -72,8 +72,8 @@ def main():
     problems = json.load(open(os.path.join(NIST, "problems.json"), encoding="utf-8"))
     cases = []
     for name, p in problems.items():
-        cols, n = read_columns(open_data(os.path.join(NIST, name.lower() + ".csv")),
-                               [c for c in ("x", "x1", "x2", "y") if c in open_data(os.path.join(NIST, name.lower() + ".csv")).columns])
+        path = os.path.join(NIST, name.lower() + ".csv")
+        cols, n = read_columns(open_data(path), list(open_data(path).columns))
         for k in ("start1", "start2"):
             cases.append((name + " " + k[-1], p["residual"], cols, n, dict(zip(p["params"], p[k])), p["certified"]))
     for name, resid, cols, start in own_problems():
@@ -85,10 +85,10 @@ def main():
         g, _ = parse_program(resid).cone()
         names = list(start)
         x0 = np.array(list(start.values()))
-        t_cg, r = timed(lambda: fit_columns(g, cols, n, {}, start), repeats)
+        t_cg, r = timed(lambda g=g, cols=cols, n=n, start=start: fit_columns(g, cols, n, {}, start), repeats)
         prob = Residuals(np, g, cols, {}, names, n)
 
-        def sp():
+        def sp(prob=prob, x0=x0):
             with np.errstate(all="ignore"):
                 return least_squares(prob.residuals, x0, jac=prob.jacobian, method="lm", xtol=1e-15, ftol=1e-15,
                                      gtol=1e-15, max_nfev=100000)

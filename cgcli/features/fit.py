@@ -210,7 +210,7 @@ def _check_rank(np, J, params):
         v = np.abs(Vt[-1]) if len(s) == len(params) else np.ones(len(params))
         names = [p for p, w in zip(params, v) if w >= 0.1 * v.max()]
         raise CgraphError("the Jacobian is singular at the solution: %s cannot be told apart from the data "
-                          "(condition number %s)" % (", ".join(names), fmt(float(s[0] / s[-1])) if s[-1] > 0 else
+                          "(condition number %s)" % (", ".join(names), "%.3g" % float(s[0] / s[-1]) if s[-1] > 0 else
                                                      "inf"), hint="fix one of them, reparametrise, or add rows")
 
 

@@ -31,8 +31,9 @@ def fitted(result, out, fmt_, precision=6):
     from rich import box
     from rich.table import Table
     con = console(out)
-    con.print(text("fit %s after %d iterations (%d evaluations of the residuals): %s" % (
-        "converged" if result.converged else "stopped", result.iterations, result.evaluations, result.reason)))
+    con.print(text("fit %s after %d iterations (%d evaluations of the residuals)" % (
+        "converged" if result.converged else "stopped", result.iterations, result.evaluations)))
+    con.print(text("stopped: %s" % result.reason))
     t = Table(box=box.SIMPLE_HEAD)
     t.add_column("parameter", style="cyan", overflow="fold")
     t.add_column("value", justify="right", no_wrap=True, overflow="fold")
