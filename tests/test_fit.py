@@ -15,8 +15,11 @@ import os
 import numpy as np
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cgcli.commands.inputs import open_data
+from cgcli.core.errors import CgraphError
 from cgcli.core.language import parse_program
 from cgcli.features.fit import Residuals, fit_columns, least_squares
 
@@ -102,7 +105,7 @@ def test_standard_errors_of_a_linear_model_are_the_textbook_ones():
     assert rel(r.stderr["a"], math.sqrt(s2 * (1 / n + x.mean() ** 2 / sxx))) < 1e-12
     assert rel(r.rss, res @ res) < 1e-12 and r.dof == n - 2
     assert rel(r.residual_sd, math.sqrt(s2)) < 1e-12
-    # a linear residual: Gauss-Newton steps once the trust radius (1 from a start at 0) has grown
+    # a linear residual: Gauss-Newton steps once the trust radius (||f|| from a start at 0) allows them
     assert r.iterations <= 8
 
 
@@ -256,6 +259,12 @@ def test_max_iter_stops_unconverged(cg):
            "--format", "json")
     assert r.status == 0 and r.json()["converged"] is False and r.json()["reason"] == "reached --max-iter 2"
     assert r.json()["iterations"] == 2
+    assert r.err == "warning: reached --max-iter 2 before converging: the parameters are those reached\n"
+
+
+def test_a_binding_the_program_never_reads_draws_a_warning(cg):
+    r = cg("fit", "y - b1*(1 - exp(-b2*x))", "--data", MISRA, "b1=500", "b2=1e-4", "c=3", "--format", "json")
+    assert r.status == 0 and r.err == "warning: c is bound but the program never reads it\n"
 
 
 def test_an_exact_fit_stops_on_the_gradient(cg, tmp_path):
@@ -264,3 +273,27 @@ def test_an_exact_fit_stops_on_the_gradient(cg, tmp_path):
     r = cg("fit", "y - (a + b*x)", "--data", str(f), "a=0", "b=0", "--format", "json")
     obj = r.json()
     assert r.status == 0 and obj["converged"] and abs(obj["params"]["b"] - 2) < 1e-12 and obj["rss"] < 1e-25
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(4, 30), st.floats(-1e3, 1e3), st.floats(-1e3, 1e3))
+def test_a_linear_model_is_least_squares_exactly(seed, n, a0, b0):
+    """Any start, any data: a quadratic model's fit is numpy's least-squares solution,
+    and its standard errors the textbook ones."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-3, 3, n))
+    y = rng.normal(0, 1, n) + 2 * x - x ** 2
+    g, _ = parse_program("y - (a + b*x + c*x^2)").cone()
+    try:
+        r = fit_columns(g, {"x": x, "y": y}, n, {}, {"a": a0, "b": b0, "c": 0.0})
+    except CgraphError as e:  # three x that nearly coincide: a singular Jacobian, said so
+        assert "singular" in e.message
+        return
+    X = np.stack([np.ones(n), x, x ** 2], axis=1)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    scale = np.abs(beta).max()
+    assert r.converged and np.allclose([r.params[k] for k in "abc"], beta, rtol=1e-8, atol=1e-8 * scale)
+    res = y - X @ beta
+    if n > 3:
+        se = np.sqrt(res @ res / (n - 3) * np.diag(np.linalg.inv(X.T @ X)))
+        assert np.allclose([r.stderr[k] for k in "abc"], se, rtol=1e-6)

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from .inputs import open_data
+from .inputs import open_data, warn
 from .options import FiniteRange, OutputFile, format_option, names_option, precision_option, source_options
 
 
@@ -42,4 +42,5 @@ def command(source, data, data_format, params, max_iter, ftol, xtol, gtol, save,
     prog, bindings = source.load()
     rows = open_data(data, data_format)
     result = least_squares(prog, rows, bindings, params, save, ftol=ftol, xtol=xtol, gtol=gtol, max_iter=max_iter)
+    warn(result.warnings)
     fitted(result, sys.stdout, fmt, precision)

@@ -30,13 +30,15 @@ class Fit:
     """A finished fit. `params` and `stderr` map each parameter to its value and
     standard error (None when dof <= 0); `rss`, `residual_sd` (None when dof <= 0),
     `dof`, `rows`, `iterations` (Jacobians evaluated), `evaluations` (residual
-    evaluations), `converged` and `reason` (why it stopped, in words)."""
+    evaluations), `converged` and `reason` (why it stopped, in words); `warnings`
+    for stderr (a binding the program never reads, a fit that did not converge)."""
 
     def __init__(self, params, stderr, rss, residual_sd, dof, rows, iterations, evaluations, converged, reason):
         self.params, self.stderr = params, stderr
         self.rss, self.residual_sd, self.dof, self.rows = rss, residual_sd, dof, rows
         self.iterations, self.evaluations = iterations, evaluations
         self.converged, self.reason = converged, reason
+        self.warnings = [] if converged else ["%s before converging: the parameters are those reached" % reason]
 
     def to_dict(self):
         """The JSON object of `--format json` (numbers as Python floats)."""
@@ -91,11 +93,12 @@ def least_squares(program, rows, bindings, params=None, save=None, **options):
         params = default_params(program, rows)
     if save is not None:
         check_writable(save, "--save")
-    g, params, fixed, data_names = _check(program, rows, bindings, params)
+    g, params, fixed, data_names, warnings = _check(program, rows, bindings, params)
     cols, n = read_columns(rows, data_names)
     if n == 0:
         raise CgraphError("%s: no rows to fit" % rows.name)
     result = fit_columns(g, cols, n, fixed, {p: bindings[p] for p in params}, **options)
+    result.warnings = warnings + result.warnings
     if save is not None:
         save_params(save, result.params)
     return result
@@ -110,7 +113,7 @@ def _check(program, rows, bindings, params):
     if bad:
         raise not_inputs("--params", bad, program.graph.inputs)
     params = list(dict.fromkeys(params))
-    check_bindings(program, g, bindings, params)
+    _, warnings = check_bindings(program, g, bindings, params)
     both = [c for c in rows.columns if c in params]
     if both:
         raise UsageError("%s %s both a parameter and a column of %s" % (
@@ -134,7 +137,7 @@ def _check(program, rows, bindings, params):
         raise CgraphError("%s: no column for input%s %s (columns: %s; parameters: %s)" % (
             rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(rows.columns),
             ", ".join(params)))
-    return g, params, fixed, [n for n in data_names if n in g.inputs]
+    return g, params, fixed, [n for n in data_names if n in g.inputs], warnings
 
 
 def fit_columns(g, cols, n, fixed, start, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1000):

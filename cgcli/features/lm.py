@@ -27,6 +27,7 @@ precision can resolve (no further reduction possible). Pure numpy, no printing.
 import math
 
 EPS = 2.220446049250313e-16  # double precision
+SQRT_EPS = 1.4901161193847656e-08
 DWARF = 2.2250738585072014e-308  # the smallest positive normal double
 FACTOR = 1.0  # the first trust radius: FACTOR * ||D x0|| (MINPACK allows 0.1 to 100; see docs/fit.md)
 
@@ -84,7 +85,7 @@ def lmpar(np, s, c, delta, par, rank):
     if fp <= 0.1 * delta:
         return 0.0, q
     # the lower bound: the Newton step at 0 when J is of full rank (phi is convex)
-    parl = dxnorm * dxnorm * fp / (delta * s3) if rank == len(s) and s3 > 0 else 0.0
+    parl = dxnorm * dxnorm * fp / (delta * s3) if rank == len(s) and delta * s3 > 0 else 0.0
     gnorm = float(np.linalg.norm(s * c))  # ||(J D^-1)^T f||
     paru = gnorm / delta
     if paru == 0.0:
@@ -98,7 +99,7 @@ def lmpar(np, s, c, delta, par, rank):
         q, s3 = _damped(np, s, c, par)
         dxnorm = float(np.linalg.norm(q))
         temp, fp = fp, dxnorm - delta
-        if abs(fp) <= 0.1 * delta or (parl == 0.0 and fp <= temp < 0.0) or it == 9 or s3 <= 0.0:
+        if abs(fp) <= 0.1 * delta or (parl == 0.0 and fp <= temp < 0.0) or it == 9 or not delta * s3 > 0.0:
             break
         parc = dxnorm * dxnorm * fp / (delta * s3)
         if fp > 0.0:
@@ -134,7 +135,9 @@ def lm(np, residuals, jacobian, x0, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1
         if diag is None:
             diag = np.where(cnorm > 0, cnorm, 1.0)
             xnorm = float(np.linalg.norm(diag * x))
-            delta = FACTOR * xnorm if xnorm > 0 else FACTOR
+            # a start that is zero at the residuals' scale (x0 = 0, or 1e-99) starts
+            # from the residuals' size instead: D x is in the residuals' units
+            delta = FACTOR * (xnorm if xnorm > SQRT_EPS * fnorm else fnorm) or FACTOR
         else:
             diag = np.maximum(diag, cnorm)
         # the scaled gradient's largest cosine with the residuals
@@ -150,6 +153,10 @@ def lm(np, residuals, jacobian, x0, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1
         U, s, Vt = np.linalg.svd(J / diag, full_matrices=False)
         c = U.T @ f
         rank = int(np.sum(s > s[0] * max(J.shape) * EPS)) if len(s) and s[0] > 0 else 0
+        # what the full Gauss-Newton step would gain, relatively: the ftol tests
+        # need it small too, or a tiny trust radius (a start of 1e-99) passes them
+        gain = float(np.sum(c[:rank] ** 2)) / (fnorm * fnorm) if fnorm > 0 else 0.0
+        flat = gain <= max(ftol, SQRT_EPS)
         while True:  # until a step reduces the sum of squares (ratio >= 1e-4) or a test stops
             par, qs = lmpar(np, s, c, delta, par, rank)
             q = Vt.T @ qs  # the scaled step D p
@@ -188,13 +195,13 @@ def lm(np, residuals, jacobian, x0, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1
             if ratio >= 1e-4:  # the step is taken
                 x, f, fnorm = x1, f1, fnorm1
                 xnorm = float(np.linalg.norm(diag * x))
-            if abs(actred) <= ftol and prered <= ftol and 0.5 * ratio <= 1:
+            if abs(actred) <= ftol and prered <= ftol and 0.5 * ratio <= 1 and flat:
                 info = FTOL
             if delta <= xtol * xnorm:
                 info = BOTH if info == FTOL else XTOL
             if info:
                 break
-            if abs(actred) <= EPS and prered <= EPS and 0.5 * ratio <= 1:
+            if abs(actred) <= EPS and prered <= EPS and 0.5 * ratio <= 1 and flat:
                 info = FTOL_EPS
             elif delta <= EPS * xnorm:
                 info = XTOL_EPS
