@@ -20,7 +20,7 @@ from .core.errors import CgraphError
 
 # name -> the module under cgcli.commands that defines it (as `command`)
 COMMANDS = {"eval": "eval", "graph": "graph", "explain": "explain", "check": "check", "diff": "diff",
-            "minimize": "minimize", "train": "train"}
+            "minimize": "minimize", "train": "train", "fit": "fit"}
 
 
 class LazyCommands(MutableMapping):
