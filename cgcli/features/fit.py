@@ -22,7 +22,7 @@ from ..core.numbers import fmt
 from ..core.passes import check_bindings, forward, read_inputs
 from ..core.tape import no_gc
 from . import lm
-from .learn import default_params, read_columns, save_params
+from .learn import check_roles, default_params, read_columns, save_params
 from .outfiles import check_writable
 
 
@@ -114,14 +114,7 @@ def _check(program, rows, bindings, params):
         raise not_inputs("--params", bad, program.graph.inputs)
     params = list(dict.fromkeys(params))
     _, warnings = check_bindings(program, g, bindings, params)
-    both = [c for c in rows.columns if c in params]
-    if both:
-        raise UsageError("%s %s both a parameter and a column of %s" % (
-            ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
-    bound = [c for c in rows.columns if c in bindings and c in program.graph.inputs]
-    if bound:
-        raise UsageError("%s %s both bound on the command line and a column of %s" % (
-            ", ".join(bound), "is" if len(bound) == 1 else "are", rows.name))
+    check_roles(program, rows, bindings, params)
     unset = [p for p in params if p not in bindings]
     if unset:
         raise UsageError("no starting value for %s (bind %s as NAME=VALUE or use --bind FILE.json)"

@@ -172,6 +172,19 @@ def read_columns(rows, names):
     return {n: (np.concatenate(parts[n]) if parts[n] else np.zeros(0)) for n in names}, count
 
 
+def check_roles(program, rows, bindings, params):
+    """A name that is both a parameter and a column of `rows`, or both bound and a
+    column, is a usage error (train and fit)."""
+    both = [c for c in rows.columns if c in params]
+    if both:
+        raise UsageError("%s %s both a parameter and a column of %s" % (
+            ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
+    bound = [c for c in rows.columns if c in bindings and c in program.graph.inputs]
+    if bound:
+        raise UsageError("%s %s both bound on the command line and a column of %s" % (
+            ", ".join(bound), "is" if len(bound) == 1 else "are", rows.name))
+
+
 def init_params(params, seed, scale=1.0):
     """Small random starting values, uniform in [-scale, scale], reproducible from `seed`."""
     import numpy as np
@@ -220,14 +233,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     from ..core import columns as batch
     momentum = optimizers.optimizer_options(optimizer, momentum)
     g, params = _setup(program, bindings, params)
-    both = [c for c in rows.columns if c in params]
-    if both:
-        raise UsageError("%s %s both a parameter and a column of %s" % (
-            ", ".join(both), "is" if len(both) == 1 else "are", rows.name))
-    bound = [c for c in rows.columns if c in bindings and c in program.graph.inputs]
-    if bound:
-        raise UsageError("%s %s both bound on the command line and a column of %s" % (
-            ", ".join(bound), "is" if len(bound) == 1 else "are", rows.name))
+    check_roles(program, rows, bindings, params)
     unset = [p for p in params if p not in bindings]
     if unset:
         raise UsageError("no starting value for %s (bind %s as NAME=VALUE, use --bind FILE.json, or --init-seed N)"

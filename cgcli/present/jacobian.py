@@ -5,6 +5,7 @@ plain text or JSON. One output keeps result.py's shapes."""
 from ..core.errors import printable
 from ..core.numbers import fmt
 from .common import assemble, caption, console, draw_tree, fit_table, json_write, num, text
+from .result import node_table
 
 
 def show(result, fmt_, out, precision=6, summary=False):
@@ -77,11 +78,7 @@ def table(result, out, precision=6, summary=False):
             t.add_row(text(u), num(result.value[u], precision), *[num(d, precision) for d in row.values()])
         con.print(t)
         return
-    t = Table(box=box.SIMPLE_HEAD)
-    t.add_column("id", justify="right", style="dim", no_wrap=True)
-    t.add_column("name", style="cyan", overflow="fold")
-    t.add_column("expression", overflow="fold")
-    t.add_column("op", style="magenta", no_wrap=True)
+    t = node_table()
     t.add_column("value", justify="right", no_wrap=True, overflow="fold")
     for u in result.outputs:
         t.add_column(text("grad_%s" % u), justify="right", style="green", no_wrap=True, overflow="fold")

@@ -118,6 +118,18 @@ def show_caption(con, result, precision, table=None):
             style="dim italic", table=table)
 
 
+def node_table():
+    """A Rich table with the columns every node table starts with: id, name, expression, op."""
+    from rich import box
+    from rich.table import Table
+    t = Table(box=box.SIMPLE_HEAD)
+    t.add_column("id", justify="right", style="dim", no_wrap=True)
+    t.add_column("name", style="cyan", overflow="fold")
+    t.add_column("expression", overflow="fold")
+    t.add_column("op", style="magenta", no_wrap=True)
+    return t
+
+
 def table(result, out, precision=6, summary=False):
     """A Rich table: one row per node, or with summary the output and the inputs' gradients."""
     from rich import box
@@ -135,11 +147,7 @@ def table(result, out, precision=6, summary=False):
             t.add_row("tangent", num(result.tangent, precision))
         con.print(t)
         return
-    t = Table(box=box.SIMPLE_HEAD)
-    t.add_column("id", justify="right", style="dim", no_wrap=True)
-    t.add_column("name", style="cyan", overflow="fold")
-    t.add_column("expression", overflow="fold")
-    t.add_column("op", style="magenta", no_wrap=True)
+    t = node_table()
     number_column(t, "value")
     number_column(t, "grad", style="green")
     ts = result.tangents
