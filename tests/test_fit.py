@@ -246,12 +246,22 @@ def test_a_bad_row_names_its_line(cg, tmp_path):
     assert r.status == 1 and "line 3" in r.err and r.err.startswith("error: ") and r.err.count("\n") == 1
 
 
-def test_a_residual_undefined_at_the_start_names_the_row(cg, tmp_path):
+def test_a_residual_undefined_at_the_start_names_the_line(cg, tmp_path):
     f = tmp_path / "neg.csv"
-    f.write_text("x,y\n1,2\n-2,3\n")
+    f.write_text("# a comment line\nx,y\n1,2\n-2,3\n")
     r = cg("fit", "y - log(a*x)", "--data", str(f), "a=1")
     assert r.status == 1
-    assert r.err.startswith("error: row 2, at the starting values: log(a * x) is undefined")
+    # the header is line 2 here (after the comment), so the second row is line 4, as eval --data names it
+    assert r.err.startswith("error: %s line 4, at the starting values: log(a * x) is undefined" % f)
+
+
+def test_a_residual_undefined_in_parquet_names_the_row_index(cg, tmp_path):
+    pl = pytest.importorskip("polars")
+    f = str(tmp_path / "neg.parquet")
+    pl.DataFrame({"x": [1.0, 2.0, -2.0], "y": [2.0, 3.0, 3.0]}).write_parquet(f)
+    r = cg("fit", "y - log(a*x)", "--data", f, "a=1")
+    assert r.status == 1
+    assert r.err.startswith("error: %s row 2, at the starting values: log(a * x) is undefined" % f)
 
 
 def test_max_iter_stops_unconverged(cg):

@@ -94,10 +94,13 @@ def least_squares(program, rows, bindings, params=None, save=None, **options):
     if save is not None:
         check_writable(save, "--save")
     g, params, fixed, data_names, warnings = _check(program, rows, bindings, params)
-    cols, n = read_columns(rows, data_names)
+    lines: list = []
+    cols, n = read_columns(rows, data_names, lines)
+    unit = getattr(rows, "unit", "line")  # a bad row is named as eval --data names it
     if n == 0:
         raise CgraphError("%s: no rows to fit" % rows.name)
-    result = fit_columns(g, cols, n, fixed, {p: bindings[p] for p in params}, **options)
+    result = fit_columns(g, cols, n, fixed, {p: bindings[p] for p in params},
+                         label=lambda j: "%s %s %d" % (rows.name, unit, lines[j]), **options)
     result.warnings = warnings + result.warnings
     if save is not None:
         save_params(save, result.params)
@@ -133,21 +136,23 @@ def _check(program, rows, bindings, params):
     return g, params, fixed, [n for n in data_names if n in g.inputs], warnings
 
 
-def fit_columns(g, cols, n, fixed, start, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1000):
+def fit_columns(g, cols, n, fixed, start, ftol=1e-15, xtol=1e-12, gtol=0.0, max_iter=1000, label=None):
     """Fit the parameters `start` (name: starting value) of the residual graph `g`
-    over `n` rows of `cols` (name: array), the inputs `fixed` held. Returns a Fit."""
+    over `n` rows of `cols` (name: array), the inputs `fixed` held. Returns a Fit.
+    `label(j)` names row j in a message (default: `row j`, its 0-based index)."""
+    label = label or (lambda j: "row %d" % j)
     import numpy as np
     params = list(start)
     prob = Residuals(np, g, cols, fixed, params, n)
     x0 = np.array([float(start[p]) for p in params])
-    _check_finite(np, g, prob, x0, cols, fixed, params, "at the starting values")
+    _check_finite(np, g, prob, x0, cols, fixed, params, "at the starting values", label)
     try:
         with no_gc(), np.errstate(all="ignore"):
             sol = lm.lm(np, prob.residuals, prob.jacobian, x0, ftol=ftol, xtol=xtol, gtol=gtol, max_iter=max_iter)
     except KeyboardInterrupt:
         raise CgraphError("interrupted", 130) from None
     x = sol.x
-    _check_finite(np, g, prob, x, cols, fixed, params, "at the solution")
+    _check_finite(np, g, prob, x, cols, fixed, params, "at the solution", label)
     J = prob.jacobian(x)
     f = prob.residuals(x)
     rss = float(f @ f)
@@ -165,7 +170,7 @@ def fit_columns(g, cols, n, fixed, start, ftol=1e-15, xtol=1e-12, gtol=0.0, max_
                sol.converged, reason)
 
 
-def _check_finite(np, g, prob, x, cols, fixed, params, where):
+def _check_finite(np, g, prob, x, cols, fixed, params, where, label):
     """Every residual and every entry of the Jacobian finite at x, or the first
     bad row named, with the node (by the scalar passes) when the residual is not finite."""
     r = prob.residuals(x)
@@ -180,10 +185,10 @@ def _check_finite(np, g, prob, x, cols, fixed, params, where):
     try:
         forward(g, b)
     except CgraphError as e:
-        raise CgraphError("row %d, %s: %s" % (j + 1, where, e.reason), e.status) from None
+        raise CgraphError("%s, %s: %s" % (label(j), where, e.reason), e.status) from None
     what = "residual" if not math.isfinite(float(r[j])) else "Jacobian"
-    raise CgraphError("row %d, %s: the %s is not finite (%s)" % (
-        j + 1, where, what, ", ".join("%s=%s" % (p, fmt(v)) for p, v in zip(params, x.tolist()))))
+    raise CgraphError("%s, %s: the %s is not finite (%s)" % (
+        label(j), where, what, ", ".join("%s=%s" % (p, fmt(v)) for p, v in zip(params, x.tolist()))))
 
 
 def _scaled_svd(np, J):

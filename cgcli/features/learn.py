@@ -146,10 +146,10 @@ def descend(program, bindings, params=None, trace=None, **options):
 
 # ---- training -----------------------------------------------------------------
 
-def read_columns(rows, names):
+def read_columns(rows, names, lines=None):
     """All rows of a data source as float arrays for `names` (the columns the
     program reads). A bad row stops with its line number (its row index in
-    Parquet or Arrow)."""
+    Parquet or Arrow). `lines`, a list, gets each row's line number (row index)."""
     import numpy as np
 
     from .readers import _numbers
@@ -169,6 +169,8 @@ def read_columns(rows, names):
         if errors:
             raise CgraphError(errors[min(errors)])
         count += len(chunk.lines)
+        if lines is not None:
+            lines.extend(chunk.lines)
     return {n: (np.concatenate(parts[n]) if parts[n] else np.zeros(0)) for n in names}, count
 
 
