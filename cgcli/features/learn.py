@@ -149,7 +149,9 @@ def descend(program, bindings, params=None, trace=None, **options):
 def read_columns(rows, names):
     """All rows of a data source as float arrays for `names` (the columns the
     program reads). A bad row stops with its line number (its row index in
-    Parquet or Arrow)."""
+    Parquet or Arrow); a mapping of arrays (library.py) is read as it is."""
+    if hasattr(rows, "arrays"):
+        return rows.arrays(names)
     import numpy as np
 
     from .readers import _numbers
