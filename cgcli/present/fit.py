@@ -12,6 +12,7 @@ def fitted(result, out, fmt_, precision=6):
     """A Fit (features/fit.py) as a table, tab-separated lines or one JSON object."""
     if fmt_ == "json":
         import json
+
         from ..features.library import fit_json
         obj = fit_json(result)
         out.write(json.dumps(obj) + "\n")
