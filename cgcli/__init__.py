@@ -16,22 +16,29 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "parse", "parse_program", "evaluate", "differentiate", "columns",
     "Program", "Result", "Node", "ColumnsResult", "Jacobian", "CgraphError", "UsageError",
+    "fit", "minimize", "train", "FitResult", "MinimizeResult", "TrainResult",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import (
         CgraphError,
         ColumnsResult,
+        FitResult,
         Jacobian,
+        MinimizeResult,
         Node,
         Program,
         Result,
+        TrainResult,
         UsageError,
         columns,
         differentiate,
         evaluate,
+        fit,
+        minimize,
         parse,
         parse_program,
+        train,
     )
 
 _API = frozenset(__all__) - {"__version__"}

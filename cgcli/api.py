@@ -22,6 +22,7 @@ from .core.jacobian import Jacobian
 from .core.language import Program
 from .core.language import parse_program as _parse_program
 from .features.arrays import ColumnsResult
+from .features.library import FitResult, MinimizeResult, TrainResult
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -34,7 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CgraphError", "UsageError", "Program", "Result", "Node", "ColumnsResult", "Jacobian",
-    "parse", "parse_program", "evaluate", "differentiate", "columns",
+    "FitResult", "MinimizeResult", "TrainResult",
+    "parse", "parse_program", "evaluate", "differentiate", "columns", "fit", "minimize", "train",
 ]
 
 Source = Union[Program, str]
@@ -69,7 +71,7 @@ def _outputs(output: Optional[Names]) -> List[str]:
     return output_names(items, "output")
 
 
-def _names(wrt: Optional[Names]) -> Optional[List[str]]:
+def _names(wrt: Optional[Names], what: str = "wrt") -> Optional[List[str]]:
     """"a,b" or ["a", "b"] -> ["a", "b"]; None stays None (every input)."""
     if wrt is None:
         return None
@@ -77,7 +79,7 @@ def _names(wrt: Optional[Names]) -> Optional[List[str]]:
     out = []
     for item in items:
         if not isinstance(item, str):
-            raise UsageError("wrt: expected input names, not %r" % (item,))
+            raise UsageError("%s: expected input names, not %r" % (what, item))
         out += [n.strip() for n in item.split(",") if n.strip()]
     return out
 
@@ -271,6 +273,55 @@ def columns(program: Source, data: Mapping[str, Any], *, wrt: Optional[Names] = 
     """
     from .features import arrays
     return arrays.columns(_program(program, output), data, _outputs(output), _names(wrt), nonfinite, hessian)
+
+
+# ---- fitting and minimising ------------------------------------------------------------
+
+def fit(program: Source, data: Mapping[str, Any], params: Optional[Names], start: Mapping[str, float], *,
+        ftol: float = 1e-15, xtol: float = 1e-12, gtol: float = 0.0, max_iter: int = 1000) -> FitResult:
+    """Nonlinear least squares, as `cgraph fit`: the program's output is one row's
+    residual, and Levenberg–Marquardt minimises their sum of squares over the rows
+    of `data` (column name -> array-like, or one number for every row, as `columns`
+    takes). `params` ("b1,b2", a list, or None: the inputs that are not columns of
+    `data`) start at their values in `start`; the other names in `start` are held
+    fixed. Returns a FitResult (`to_dict()` is what `cgraph fit --format json`
+    prints). Raises CgraphError as the command does (a missing column, a residual
+    that is not finite at the start, a singular Jacobian at the solution), with
+    arguments named where the command names options.
+    """
+    from .features import library
+    return library.fit(_program(program), data, _names(params, "params"), start, ftol, xtol, gtol, max_iter)
+
+
+def minimize(program: Source, start: Mapping[str, float], params: Optional[Names] = None, method: str = "gd", *,
+             lr: Optional[float] = None, steps: int = 1000, tol: float = 1e-10, momentum: Optional[float] = None,
+             memory: Optional[int] = None) -> MinimizeResult:
+    """Minimise the program's output over `params` (default: every input) from
+    `start` (name -> number; it binds every input), as `cgraph minimize`: `method`
+    gd (lr, default 0.1; momentum), adam (lr), newton or lbfgs (memory, default 10),
+    until the tolerance `tol` or `steps`. Returns a MinimizeResult (`to_dict()` is
+    what `cgraph minimize --format json` prints); a run that diverges raises.
+    """
+    from .features import library
+    return library.minimize(_program(program), start, _names(params, "params"), method, lr, steps, tol, momentum,
+                            memory)
+
+
+def train(program: Source, data: Mapping[str, Any], params: Optional[Names] = None,
+          start: Optional[Mapping[str, float]] = None, *, optimizer: str = "sgd", lr: float = 0.1,
+          momentum: Optional[float] = None, epochs: int = 100, batch_size: int = 1, shuffle: bool = True,
+          seed: int = 0, tol: float = 0.0, init_seed: Optional[int] = None) -> TrainResult:
+    """The training loop of `cgraph train` over the rows of `data` (as `fit` takes
+    it): the program's output is one row's cost; `params` (default: the inputs that
+    are not columns) start at `start` (or, with `init_seed`, small random values),
+    and `optimizer` sgd, momentum or adam updates them per mini-batch of
+    `batch_size` rows for `epochs` passes (rows shuffled from `seed` unless
+    `shuffle` is False). Returns a TrainResult (`to_dict()` is what
+    `cgraph train --format json` prints).
+    """
+    from .features import library
+    return library.train(_program(program), data, _names(params, "params"), start, optimizer, lr, momentum, epochs,
+                         batch_size, shuffle, seed, tol, init_seed)
 
 
 parse_program = parse  # the name of 0.1, kept

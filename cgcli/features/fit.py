@@ -22,8 +22,8 @@ from ..core.numbers import fmt
 from ..core.passes import check_bindings, forward, read_inputs
 from ..core.tape import no_gc
 from . import lm
-from .learn import check_roles, default_params, read_columns, save_params
-from .outfiles import check_writable
+from .learn import check_roles, default_params, read_columns
+from .outfiles import check_writable, save_params
 
 
 class Fit:

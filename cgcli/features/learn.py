@@ -16,7 +16,7 @@ from ..core.passes import backward, check_bindings, forward, read_inputs
 from ..core.tape import no_gc
 from . import optimizers
 from .objective import Objective, search_step
-from .outfiles import AtomicFile, check_writable
+from .outfiles import Trace, check_writable, save_params
 
 DIVERGED = 1e150  # |value| beyond this counts as diverging (its square would overflow)
 
@@ -147,9 +147,14 @@ def descend(program, bindings, params=None, trace=None, **options):
 # ---- training -----------------------------------------------------------------
 
 def read_columns(rows, names, lines=None):
-    """All rows of a data source as float arrays for `names` (the columns the
-    program reads). A bad row stops with its line number (its row index in
-    Parquet or Arrow). `lines`, a list, gets each row's line number (row index)."""
+    """All rows of a data source as float arrays for `names` (the columns the program
+    reads); a bad row stops with its line number (row index in Parquet, Arrow and a
+    mapping of arrays, library.py). `lines`, a list, gets each row's line (row index)."""
+    if hasattr(rows, "arrays"):
+        cols, count = rows.arrays(names)
+        if lines is not None:
+            lines.extend(range(count))
+        return cols, count
     import numpy as np
 
     from .readers import _numbers
@@ -358,41 +363,3 @@ def _means(np, gr, ids):
     cols = [gr[i] for i in ids if i is not None and gr[i] is not None]
     means = iter(np.stack(cols).mean(axis=1).tolist() if cols else [])
     return [0.0 if i is None or gr[i] is None else next(means) for i in ids]
-
-
-# ---- files: --trace and --save (written atomically: outfiles.py) ----------------
-
-class Trace:
-    """--trace FILE: a CSV of step, value and the parameters, written as the steps go
-    (to an AtomicFile). A context manager; `step` is minimize's on_step. The file
-    replaces FILE when the run ends, by an outcome or by Ctrl-C, not by an error."""
-
-    def __init__(self, path):
-        self.fh = AtomicFile(path, "--trace")
-        self.header = False
-
-    def step(self, step, value, params):
-        line = ",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n"
-        if not self.header:
-            line = ",".join(["step", "value"] + list(params)) + "\n" + line
-            self.header = True
-        self.fh.write(line)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        if kind is None or issubclass(kind, KeyboardInterrupt):
-            self.fh.commit()
-        else:
-            self.fh.discard()
-        return False
-
-
-def save_params(path, params):
-    """--save FILE.json: the learned parameters as a JSON object (what --bind reads),
-    written atomically (AtomicFile)."""
-    import json
-    fh = AtomicFile(path, "--save")
-    fh.write(json.dumps(params, indent=1) + "\n")
-    fh.commit()

@@ -100,3 +100,41 @@ class AtomicFile:
             except OSError:
                 pass
             self.tmp = None
+
+
+# ---- --trace and --save (minimize, train, fit) ------------------------------------
+
+class Trace:
+    """--trace FILE: a CSV of step, value and the parameters, written as the steps go
+    (to an AtomicFile). A context manager; `step` is minimize's on_step. The file
+    replaces FILE when the run ends, by an outcome or by Ctrl-C, not by an error."""
+
+    def __init__(self, path):
+        self.fh = AtomicFile(path, "--trace")
+        self.header = False
+
+    def step(self, step, value, params):
+        line = ",".join([str(step), repr(value)] + [repr(v) for v in params.values()]) + "\n"
+        if not self.header:
+            line = ",".join(["step", "value"] + list(params)) + "\n" + line
+            self.header = True
+        self.fh.write(line)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is None or issubclass(kind, KeyboardInterrupt):
+            self.fh.commit()
+        else:
+            self.fh.discard()
+        return False
+
+
+def save_params(path, params):
+    """--save FILE.json: the learned parameters as a JSON object (what --bind reads),
+    written atomically (AtomicFile)."""
+    import json
+    fh = AtomicFile(path, "--save")
+    fh.write(json.dumps(params, indent=1) + "\n")
+    fh.commit()

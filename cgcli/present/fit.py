@@ -1,6 +1,6 @@
 """`cgraph fit`: the fitted parameters with their standard errors, and the fit's statistics."""
 
-from ..core.numbers import fmt, json_number
+from ..core.numbers import fmt
 from .common import console, num, text
 
 
@@ -12,12 +12,9 @@ def fitted(result, out, fmt_, precision=6):
     """A Fit (features/fit.py) as a table, tab-separated lines or one JSON object."""
     if fmt_ == "json":
         import json
-        obj = result.to_dict()
-        obj["params"] = {k: json_number(v) for k, v in obj["params"].items()}
-        obj["stderr"] = {k: None if v is None else json_number(v) for k, v in obj["stderr"].items()}
-        obj["rss"] = json_number(obj["rss"])
-        if obj["residual_sd"] is not None:
-            obj["residual_sd"] = json_number(obj["residual_sd"])
+
+        from ..features.library import fit_json
+        obj = fit_json(result)
         out.write(json.dumps(obj) + "\n")
         return
     if fmt_ == "plain":

@@ -1,6 +1,6 @@
 """Learning (`cgraph minimize`, `cgraph train`): the epochs as they go, and where a run ended."""
 
-from ..core.numbers import fmt, json_number
+from ..core.numbers import fmt
 from .common import console, num, text
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -29,18 +29,11 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
     """The end of a minimize or train run: why it stopped, the parameters, the final value or cost."""
     what = "value" if kind == "minimize" else "cost"
     count = "steps" if kind == "minimize" else "epochs"
-    extra = _method(outcome, kind)
+    from ..features.library import method_fields, outcome_json
+    extra = method_fields(outcome, kind)
     if fmt_ == "json":
         import json
-        obj = {"reason": outcome.reason, "converged": outcome.converged, count: outcome.steps,
-               what: json_number(outcome.value),
-               "params": {k: json_number(v) for k, v in outcome.params.items()},
-               "gradients": {k: json_number(v) for k, v in outcome.gradients.items()}}
-        if kind == "train":
-            obj["costs"] = [json_number(c) for c in outcome.history]
-        if extra:  # a method other than the default adds its name (and minimize its evaluations)
-            obj.update(extra)
-        out.write(json.dumps(obj) + "\n")
+        out.write(json.dumps(outcome_json(outcome, kind)) + "\n")
         return
     if fmt_ == "plain":
         lines = ["stopped\t%s" % outcome.reason, "converged\t%s" % str(outcome.converged).lower(),
@@ -72,19 +65,6 @@ def learned(outcome, out, fmt_, precision=6, kind="minimize"):
     if curve:
         con.print(text("%s %s  %s -> %s" % ("value" if kind == "minimize" else "cost", curve,
                                             num(outcome.history[0], 3), num(outcome.history[-1], 3))))
-
-
-def _method(outcome, kind):
-    """The keys a method other than gd (minimize) or sgd (train) adds: its name
-    (`method`, `optimizer`) and, for minimize, the evaluations of the value, the
-    gradient and (newton) the Hessian. The defaults add nothing: their output is
-    what it was before there were methods."""
-    m = getattr(outcome, "method", None)
-    if m in (None, "gd", "sgd"):
-        return {}
-    if kind == "train":
-        return {"optimizer": m}
-    return {"method": m, "evaluations": dict(outcome.evaluations or {})}
 
 
 class EpochReporter:
