@@ -165,13 +165,15 @@ def backward_passes(outs, values, nonfinite=False):
 def evaluate(program, names, bindings, wrt=None, nonfinite=False, mode="reverse"):
     """One forward pass over the outputs' shared tape, then one backward pass per
     output (mode "reverse": every node's gradient), or, with mode "auto" when
-    `use_forward`, one tangent sweep per reported input (the Jacobian; `grads` is
-    then computed on first use). In forward mode an error, or a non-finite tangent,
-    re-runs the backward passes, so the message is reverse mode's."""
+    `use_forward` and not `nonfinite`, one tangent sweep per reported input (the
+    Jacobian; `grads` is then computed on first use). In forward mode an error, or a
+    non-finite tangent, re-runs the backward passes, so the message is reverse mode's.
+    (With `nonfinite`, reverse mode: a tangent sweep would carry 0 * inf = nan from
+    an operand off the input's paths into entries the backward pass gets finite.)"""
     with no_gc():
         outs, wrt, warnings = check(program, names, bindings, wrt)
         values = forward(outs.graph, bindings, nonfinite)
-        if mode == "auto" and use_forward(outs.graph, len(outs.names), wrt):
+        if mode == "auto" and not nonfinite and use_forward(outs.graph, len(outs.names), wrt):
             try:
                 jac = _forward_jacobian(outs, values, wrt, nonfinite)
             except CgraphError:
@@ -195,20 +197,23 @@ def jacobian_columns(g, cones, ids, wrt, cols, size, mode="auto"):
     """The Jacobian over `size` rows: (every node's values, per output the array of
     each reported input's derivative (None: the output does not depend on it), the
     arrays whose non-finite entries make a row bad). Mode "auto" takes forward mode
-    when `use_forward` (tangents along each e_x: bad where a value or a tangent is
-    not finite), else reverse (bad where a value or any node's gradient is not)."""
+    when `use_forward` (the local partials once, then a tangent sweep along each e_x:
+    bad where a value, a partial of an operand that depends on an input, or a tangent
+    is not finite), else reverse (bad where a value or any node's gradient is not:
+    the same rows, but where only a product of finite partials overflows)."""
     import numpy as np
 
     from . import columns as batch
     if mode == "forward" or (mode == "auto" and use_forward(g, len(ids), wrt)):
         with np.errstate(all="ignore"):
             v = batch.forward(np, g, cols, size)
+            parts, bad = tangent.column_partials(np, g, v, size)
             jac: list = [[None] * len(wrt) for _ in ids]
-            checked = []
+            checked = [np.where(bad, np.nan, 0.0)]  # (the callers test arrays for finiteness)
             for k, x in enumerate(wrt):
                 if x not in g.inputs:
                     continue
-                t = tangent.column_tangents(np, g, v, {x: 1.0}, size)
+                t = tangent.column_sweep(np, g, parts, x, size)
                 checked += [a for a in t if a is not None]
                 for r, o in enumerate(ids):
                     jac[r][k] = t[o]
