@@ -184,7 +184,8 @@ def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Na
     error (a bound constant, a `wrt` name that is not an input, an unknown `output`).
     Several outputs (output=["u", "v"] or "u,v") return a Jacobian: `value[u]`,
     `jacobian[u][x]`, `grads[u][i]` per node, `to_dict()` (one forward pass, a
-    backward pass per output).
+    backward pass per output; with fewer reported inputs than outputs, `jacobian` by
+    a tangent sweep per input, and `grads` by the backward passes on first use).
     `tangent` ({input: number}, others 0): forward mode too ([api.md](docs/api.md)).
     """
     from .core import forward, passes
@@ -195,7 +196,7 @@ def evaluate(program: Source, bindings: Mapping[str, float], *, wrt: Optional[Na
         if tangent is not None:
             raise UsageError("tangent goes with one output (the tangent is of the output)")
         from .core import jacobian
-        return jacobian.evaluate(prog, several, b, wrt=_names(wrt), nonfinite=nonfinite)
+        return jacobian.evaluate(prog, several, b, wrt=_names(wrt), nonfinite=nonfinite, mode="auto")
     core = passes.evaluate(prog, b, wrt=_names(wrt), nonfinite=nonfinite)
     return Result(core if tangent is None else forward.attach(core, prog, dict(tangent), nonfinite))
 

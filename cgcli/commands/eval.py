@@ -123,11 +123,13 @@ def command(source, wrt, nonfinite, fmt, precision, summary, data, data_format, 
 
 
 def _several(source, wrt, nonfinite, fmt, precision, summary, hessian):
-    """--output u,v: one forward pass, a backward pass per output (core/jacobian.py)."""
+    """--output u,v: one forward pass, a backward pass per output (core/jacobian.py);
+    --summary (the Jacobian only): a tangent sweep per input instead, when fewer."""
     from ..core.jacobian import evaluate
     from ..present.jacobian import show
     prog, bindings = source.load_several()
-    result = evaluate(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite)
+    result = evaluate(prog, source.outputs, bindings, wrt=wrt, nonfinite=nonfinite,
+                      mode="auto" if summary else "reverse")
     warn(result.warnings)
     show(result, fmt or on_terminal("table", "plain"), sys.stdout, precision, summary)
 

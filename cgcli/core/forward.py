@@ -151,3 +151,49 @@ def json_fields(obj, direction, tangent, node_tangents):
         node["tangent"] = None if t is None else json_number(t)
     obj["nodes"] = nodes
     return obj
+
+
+def column_partials(np, g, v, size):
+    """Every node's local partials over numpy columns (IEEE-754), computed once for
+    all the tangent sweeps of a Jacobian: per node, [(operand, partial)] for its
+    operands that depend on an input (None for a leaf or a node that depends on
+    none), and a boolean mask of the rows where such a partial is not finite (the
+    rows where a backward pass would make a gradient non-finite)."""
+    m = numpy_namespace(np)
+    from .primitives import PRIMITIVES
+    from .tape import CONST, VAR
+    dep = g.depends
+    parts: list = [None] * len(g.ops)
+    bad = np.zeros(size, dtype=bool)
+    with np.errstate(all="ignore"):
+        for o, op in enumerate(g.ops):
+            if op == VAR or op == CONST or not dep[o]:
+                continue
+            args = g.args[o]
+            ds = partials(PRIMITIVES[op], m, [v[j] for j in args], v[o], [dep[j] for j in args])
+            parts[o] = [(j, d) for j, d in zip(args, ds) if dep[j]]
+            for _, d in parts[o]:
+                bad |= ~np.isfinite(d)
+    return parts, bad
+
+
+def column_sweep(np, g, parts, name, size):
+    """One tangent sweep along e_name over the columns, from `column_partials`: each
+    node's derivative by input `name` (an array), None where the node does not depend
+    on it. Operands that do not depend on `name` are left out (their tangent is 0), so
+    the sum is over the paths from `name`, as the backward pass sums over the paths
+    to the output: a non-finite partial off those paths does not reach the result."""
+    t: list = [None] * len(g.ops)
+    if name not in g.inputs:
+        return t
+    t[g.inputs[name]] = np.ones(size)
+    with np.errstate(all="ignore"):
+        for o, ps in enumerate(parts):
+            if ps is None:
+                continue
+            total = None
+            for j, d in ps:
+                if t[j] is not None:
+                    total = d * t[j] if total is None else total + d * t[j]
+            t[o] = total
+    return t

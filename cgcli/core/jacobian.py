@@ -4,13 +4,23 @@ The shared tape is the union of the outputs' cones (one forward pass over it);
 then one backward pass per output, seeded with 1 at that output, over that
 output's own cone, so a node an output does not depend on has no gradient for
 it (None) and a derivative outside an output's cone is never computed for it.
-Row u of the Jacobian is output u's gradient of each reported input. Reverse
-mode only: each output costs one backward sweep; nothing recurses.
+Row u of the Jacobian is output u's gradient of each reported input.
+
+When only the Jacobian is needed (the records of `eval --data --output u,v`, the
+`--summary`, the library's `columns` and `evaluate`'s `jacobian`) and fewer inputs
+are reported than there are outputs, forward mode is cheaper: one tangent sweep
+per reported input x along e_x over the shared tape (core/forward.py) gives column
+x of the Jacobian for every output at once (`use_forward`). The sums are taken in
+another order, so the last digits may differ from reverse mode's. A bad row or
+evaluation is reported as reverse mode reports it: the scalar reverse passes are
+re-run there and give the message. Nothing recurses.
 """
 
-from .errors import UsageError, unbound_inputs
+from . import forward as tangent
+from . import passes
+from .errors import CgraphError, UsageError, unbound_inputs
 from .numbers import json_number
-from .passes import backward, check_bindings, forward, read_inputs
+from .passes import check_bindings, forward, read_inputs
 from .tape import no_gc
 
 
@@ -60,19 +70,28 @@ class Jacobian:
     or the node depends on no input); `value[u]` is output u's value and
     `jacobian[u][x]` d u / d x for each reported input x (`wrt`)."""
 
-    def __init__(self, outs, values, grads, wrt, warnings):
+    def __init__(self, outs, values, grads, wrt, warnings, nonfinite=False, jacobian=None):
         self.program = outs.source
         self.graph = outs.graph
         self.outputs = outs.names
         self.output_ids = outs.ids
         self.values = values
-        self.grads = grads
+        self._outs, self._grads, self._nonfinite = outs, grads, nonfinite
         self.wrt = wrt
         self.warnings = warnings
         inputs = outs.graph.inputs
         self.value = {u: values[o] for u, o in zip(outs.names, outs.ids)}
-        self.jacobian = {u: {x: _or0(grads[u][inputs[x]]) if x in inputs else 0.0 for x in wrt}
-                         for u in outs.names}
+        self.mode = "reverse" if jacobian is None else "forward"
+        self.jacobian = jacobian if jacobian is not None else {
+            u: {x: _or0(grads[u][inputs[x]]) if x in inputs else 0.0 for x in wrt} for u in outs.names}
+
+    @property
+    def grads(self):
+        """Per output, each node's gradient: by the backward passes, run on first use
+        when the Jacobian came from forward mode."""
+        if self._grads is None:
+            self._grads = backward_passes(self._outs, self.values, self._nonfinite)
+        return self._grads
 
 
     def node_rows(self):
@@ -117,20 +136,92 @@ def check(program, names, bindings, wrt=None):
     return outs, wrt, warnings
 
 
-def evaluate(program, names, bindings, wrt=None, nonfinite=False):
-    """One forward pass over the outputs' shared tape, one backward pass per output."""
+def use_forward(g, n_outputs, wrt):
+    """Whether forward mode is cheaper for the Jacobian: fewer of the reported inputs
+    `wrt` are inputs of the shared tape `g` (one tangent sweep each) than there are
+    outputs (one backward sweep each), and at least one (so that the derivatives
+    are computed, and their errors found, as in reverse mode)."""
+    return 0 < len(swept(g, wrt)) < n_outputs
+
+
+def swept(g, wrt):
+    """The reported inputs a tangent sweep is run for (those the tape reads)."""
+    return [x for x in wrt if x in g.inputs]
+
+
+def backward_passes(outs, values, nonfinite=False):
+    """Per output, the gradient of every node of the shared tape (None outside its cone)."""
+    n = len(outs.graph)
+    grads = {}
+    for u, (sub, old) in zip(outs.names, outs.cones):
+        sg = passes.backward(sub, [values[i] for i in old], nonfinite)
+        gu: list = [None] * n
+        for j, i in enumerate(old):
+            gu[i] = sg[j]
+        grads[u] = gu
+    return grads
+
+
+def evaluate(program, names, bindings, wrt=None, nonfinite=False, mode="reverse"):
+    """One forward pass over the outputs' shared tape, then one backward pass per
+    output (mode "reverse": every node's gradient), or, with mode "auto" when
+    `use_forward` and not `nonfinite`, one tangent sweep per reported input (the
+    Jacobian; `grads` is then computed on first use). In forward mode an error, or a
+    non-finite tangent, re-runs the backward passes, so the message is reverse mode's.
+    (With `nonfinite`, reverse mode: a tangent sweep would carry 0 * inf = nan from
+    an operand off the input's paths into entries the backward pass gets finite.)"""
     with no_gc():
         outs, wrt, warnings = check(program, names, bindings, wrt)
         values = forward(outs.graph, bindings, nonfinite)
-        n = len(outs.graph)
-        grads = {}
-        for u, (sub, old) in zip(outs.names, outs.cones):
-            sg = backward(sub, [values[i] for i in old], nonfinite)
-            gu: list = [None] * n
-            for j, i in enumerate(old):
-                gu[i] = sg[j]
-            grads[u] = gu
-        return Jacobian(outs, values, grads, wrt, warnings)
+        if mode == "auto" and not nonfinite and use_forward(outs.graph, len(outs.names), wrt):
+            try:
+                jac = _forward_jacobian(outs, values, wrt, nonfinite)
+            except CgraphError:
+                jac = None
+            if jac is not None:
+                return Jacobian(outs, values, None, wrt, warnings, nonfinite, jac)
+        return Jacobian(outs, values, backward_passes(outs, values, nonfinite), wrt, warnings, nonfinite)
+
+
+def _forward_jacobian(outs, values, wrt, nonfinite):
+    g = outs.graph
+    jac: dict = {u: {x: 0.0 for x in wrt} for u in outs.names}
+    for x in swept(g, wrt):
+        t = tangent.tangents(g, values, {x: 1.0}, nonfinite)
+        for u, o in zip(outs.names, outs.ids):
+            jac[u][x] = _or0(t[o])
+    return jac
+
+
+def jacobian_columns(g, cones, ids, wrt, cols, size, mode="auto"):
+    """The Jacobian over `size` rows: (every node's values, per output the array of
+    each reported input's derivative (None: the output does not depend on it), the
+    arrays whose non-finite entries make a row bad). Mode "auto" takes forward mode
+    when `use_forward` (the local partials once, then a tangent sweep along each e_x:
+    bad where a value, a partial of an operand that depends on an input, or a tangent
+    is not finite), else reverse (bad where a value or any node's gradient is not:
+    the same rows, but where only a product of finite partials overflows)."""
+    import numpy as np
+
+    from . import columns as batch
+    if mode == "forward" or (mode == "auto" and use_forward(g, len(ids), wrt)):
+        with np.errstate(all="ignore"):
+            v = batch.forward(np, g, cols, size)
+            parts, bad = tangent.column_partials(np, g, v, size)
+            jac: list = [[None] * len(wrt) for _ in ids]
+            checked = [np.where(bad, np.nan, 0.0)]  # (the callers test arrays for finiteness)
+            for k, x in enumerate(wrt):
+                if x not in g.inputs:
+                    continue
+                t = tangent.column_sweep(np, g, parts, x, size)
+                checked += [a for a in t if a is not None]
+                for r, o in enumerate(ids):
+                    jac[r][k] = t[o]
+        return v, jac, checked
+    v, grads = columns(g, cones, cols, size)
+    inputs = g.inputs
+    jac = [[gu[inputs[x]] if x in inputs else None for x in wrt] for gu in grads]
+    return v, jac, [a for gu in grads for a in gu]
 
 
 def columns(g, cones, cols, size):

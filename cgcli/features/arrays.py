@@ -202,7 +202,8 @@ def _row_error(prog: Any, row: Dict[str, float], hessian: Optional[List[str]] = 
 
 def _several(np, prog, outs, fields, cols, size, names, warnings, nonfinite):
     """Several outputs: one forward pass over the shared tape and a backward pass per
-    output, a chunk of rows at a time; a bad row's message from the scalar passes."""
+    output (or a tangent sweep per input when fewer: core/jacobian.py), a chunk of
+    rows at a time; a bad row's message from the scalar reverse passes."""
     from ..core import columns as batch
     from ..core import jacobian
     g = outs.graph
@@ -212,12 +213,11 @@ def _several(np, prog, outs, fields, cols, size, names, warnings, nonfinite):
     for lo in range(0, size, step):
         hi = min(size, lo + step)
         part = {k: (v[lo:hi] if not isinstance(v, float) else v) for k, v in cols.items()}
-        values, grads = jacobian.columns(g, outs.cones, part, hi - lo)
-        mask = batch.bad_rows(np, values, [x for gu in grads for x in gu])
-        for u, o, gu in zip(outs.names, outs.ids, grads):
+        values, jac, checked = jacobian.jacobian_columns(g, outs.cones, outs.ids, names, part, hi - lo)
+        mask = batch.bad_rows(np, values, checked)
+        for u, o, row in zip(outs.names, outs.ids, jac):
             arrays["value_" + u][lo:hi] = values[o]
-            for x in names:
-                gr = gu[g.inputs[x]] if x in g.inputs else None
+            for x, gr in zip(names, row):
                 if gr is not None:
                     arrays["grad_%s_%s" % (u, x)][lo:hi] = gr
         if not nonfinite:

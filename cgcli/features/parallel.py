@@ -55,12 +55,10 @@ def compute(g, wrt, nonfinite, cols, n):
 
     from ..core import columns as batch
     if isinstance(wrt, Several):
-        from ..core.jacobian import columns
-        values, per = columns(g, wrt.cones, cols, n)
-        bad = [] if nonfinite else np.flatnonzero(batch.bad_rows(np, values, [x for gu in per for x in gu])).tolist()
-        arrays = [values[o] for o in wrt.ids] + [
-            np.zeros(n) if x not in g.inputs or gu[g.inputs[x]] is None else gu[g.inputs[x]]
-            for gu in per for x in wrt.wrt]
+        from ..core.jacobian import jacobian_columns
+        values, jac, checked = jacobian_columns(g, wrt.cones, wrt.ids, wrt.wrt, cols, n)
+        bad = [] if nonfinite else np.flatnonzero(batch.bad_rows(np, values, checked)).tolist()
+        arrays = [values[o] for o in wrt.ids] + [np.zeros(n) if d is None else d for row in jac for d in row]
         return arrays[0], arrays[1:], bad
     values, grads = batch.run(g, cols, n)
     bad = [] if nonfinite else np.flatnonzero(batch.bad_rows(np, values, grads)).tolist()
