@@ -114,25 +114,7 @@ def columns(prog, data, outputs, wrt, nonfinite=False, hessian=False):
     missing = [n for n in g.inputs if n not in data]
     if missing:
         raise CgraphError("no column for input%s %s" % ("" if len(missing) == 1 else "s", ", ".join(missing)))
-    cols: Dict[str, Any] = {}
-    size: Optional[int] = None
-    for name in g.inputs:
-        raw = data[name]
-        if isinstance(raw, (str, bytes, bool)):
-            raise CgraphError("column %s: expected numbers, not %r" % (name, raw))
-        try:
-            arr = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError) as e:
-            raise CgraphError("column %s: not numeric (%s)" % (name, e)) from None
-        if arr.ndim == 0:
-            cols[name] = float(arr)
-            continue
-        if arr.ndim != 1:
-            raise CgraphError("column %s: expected one number per row, got an array of shape %s" % (name, arr.shape))
-        if size is not None and len(arr) != size:
-            raise CgraphError("column %s has %d rows, the others %d" % (name, len(arr), size))
-        size = len(arr)
-        cols[name] = arr
+    cols, size = read_arrays(np, data, list(g.inputs))
     if size is None:
         size = _rows_of(data)
     if several:
@@ -172,6 +154,32 @@ def columns(prog, data, outputs, wrt, nonfinite=False, hessian=False):
                 row = {k: float(v if isinstance(v, float) else v[j]) for k, v in part.items()}
                 errors.append((lo + j, _row_error(prog, row, names if hessian else None)))
     return ColumnsResult(arrays, errors, size, names, warnings)
+
+
+def read_arrays(np, data, names):
+    """({name: float array, or a float for a number that holds for every row}, rows or
+    None if every one is a number) for `names` of the mapping `data`: each a number or
+    a 1-D array-like of numbers, all arrays of one length, else CgraphError naming it."""
+    cols: Dict[str, Any] = {}
+    size: Optional[int] = None
+    for name in names:
+        raw = data[name]
+        if isinstance(raw, (str, bytes, bool)):
+            raise CgraphError("column %s: expected numbers, not %r" % (name, raw))
+        try:
+            arr = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise CgraphError("column %s: not numeric (%s)" % (name, e)) from None
+        if arr.ndim == 0:
+            cols[name] = float(arr)
+            continue
+        if arr.ndim != 1:
+            raise CgraphError("column %s: expected one number per row, got an array of shape %s" % (name, arr.shape))
+        if size is not None and len(arr) != size:
+            raise CgraphError("column %s has %d rows, the others %d" % (name, len(arr), size))
+        size = len(arr)
+        cols[name] = arr
+    return cols, size
 
 
 def _rows_of(data: Mapping[str, Any]) -> int:

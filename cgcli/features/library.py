@@ -161,29 +161,12 @@ class MappingRows:
 
     def arrays(self, names: List[str]) -> Tuple[Dict[str, Any], int]:
         import numpy as np
-        arrays: Dict[str, Any] = {}
-        size: Optional[int] = None
-        for name in names:
-            raw = self.data[name]
-            if isinstance(raw, (str, bytes, bool)):
-                raise CgraphError("column %s: expected numbers, not %r" % (name, raw))
-            try:
-                arr = np.asarray(raw, dtype=float)
-            except (TypeError, ValueError) as e:
-                raise CgraphError("column %s: not numeric (%s)" % (name, e)) from None
-            if arr.ndim > 1:
-                raise CgraphError("column %s: expected one number per row, got an array of shape %s"
-                                  % (name, arr.shape))
-            if arr.ndim == 1 and size is not None and len(arr) != size:
-                raise CgraphError("column %s has %d rows, the others %d" % (name, len(arr), size))
-            if arr.ndim == 1:
-                size = len(arr)
-            arrays[name] = arr
+
+        from .arrays import _rows_of, read_arrays
+        cols, size = read_arrays(np, self.data, names)
         if size is None:
-            from .arrays import _rows_of
             size = _rows_of(self.data) if self.columns else 0
-        out = {k: (np.full(size, float(a)) if a.ndim == 0 else a) for k, a in arrays.items()}
-        return out, size
+        return {k: (np.full(size, a) if isinstance(a, float) else a) for k, a in cols.items()}, size
 
 
 # ---- the messages: arguments, not options ---------------------------------------------
