@@ -278,15 +278,10 @@ def _cluster(source, wrt, nonfinite, fmt, data, data_format, lines, skip_bad_row
         if given:
             raise UsageError("--engine dask %s" % name)
     from ..features import cluster
-    from .inputs import parse_bindings, read_text
+    from .inputs import parse_bindings
     cluster.require()
     cluster.check_out(out)
-    if source.file is not None:
-        text, words = read_text(source.file), source.args
-    elif not source.args:
-        raise UsageError("no program: give an expression (EXPR) or -f FILE")
-    else:
-        text, words = source.args[0], source.args[1:]
+    text, words = source.text_and_words()
     bindings = parse_bindings(words, source.bind_file)
 
     def on_bad(message):

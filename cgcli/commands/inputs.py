@@ -34,16 +34,19 @@ class Source:
             raise UsageError("--output %s: %s takes one output (several go with eval, graph, explain and diff)"
                              % (",".join(self.outputs), command))
 
+    def text_and_words(self):
+        """(the program's text, the words after it: its NAME=VALUE bindings)."""
+        if self.file is not None:
+            return read_text(self.file), self.args
+        if not self.args:
+            raise UsageError("no program: give an expression (EXPR) or -f FILE")
+        return self.args[0], self.args[1:]
+
     def program(self, several=False):
         """(Program, the binding words): the program parsed, with --output's output
         (with `several` and several outputs: the program's own; the caller takes them)."""
         from ..core.language import parse_program
-        if self.file is not None:
-            text, words = read_text(self.file), self.args
-        elif not self.args:
-            raise UsageError("no program: give an expression (EXPR) or -f FILE")
-        else:
-            text, words = self.args[0], self.args[1:]
+        text, words = self.text_and_words()
         prog = parse_program(text)
         if several and self.several:
             for name in self.outputs:

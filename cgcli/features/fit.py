@@ -19,10 +19,10 @@ import math
 
 from ..core.errors import CgraphError, UsageError, not_inputs
 from ..core.numbers import fmt
-from ..core.passes import check_bindings, forward, read_inputs
+from ..core.passes import check_bindings, forward
 from ..core.tape import no_gc
 from . import lm
-from .learn import check_roles, default_params, read_columns
+from .learn import check_roles, data_inputs, default_params, read_columns
 from .outfiles import check_writable, save_params
 
 
@@ -127,12 +127,7 @@ def _check(program, rows, bindings, params):
         raise CgraphError("the residual does not depend on %s: the %s cannot be fitted" % (
             ", ".join(unused), "parameter" if len(unused) == 1 else "parameters"))
     fixed = {k: float(v) for k, v in bindings.items() if k not in params}
-    data_names = [n for n in read_inputs(program) if n not in bindings]
-    missing = [n for n in data_names if n not in rows.columns]
-    if missing:
-        raise CgraphError("%s: no column for input%s %s (columns: %s; parameters: %s)" % (
-            rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(rows.columns),
-            ", ".join(params)))
+    data_names = data_inputs(program, rows, bindings, params)
     return g, params, fixed, [n for n in data_names if n in g.inputs], warnings
 
 

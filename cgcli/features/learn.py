@@ -179,6 +179,18 @@ def read_columns(rows, names, lines=None):
     return {n: (np.concatenate(parts[n]) if parts[n] else np.zeros(0)) for n in names}, count
 
 
+def data_inputs(program, rows, bindings, params):
+    """The inputs read up to the output (in its cone or not) that are not bound: each
+    must be a column of `rows` (train and fit), else CgraphError naming them."""
+    data_names = [n for n in read_inputs(program) if n not in bindings]
+    missing = [n for n in data_names if n not in rows.columns]
+    if missing:
+        raise CgraphError("%s: no column for input%s %s (columns: %s; parameters: %s)" % (
+            rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(rows.columns),
+            ", ".join(params)))
+    return data_names
+
+
 def check_roles(program, rows, bindings, params):
     """A name that is both a parameter and a column of `rows`, or both bound and a
     column, is a usage error (train and fit)."""
@@ -246,13 +258,7 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
         raise UsageError("no starting value for %s (bind %s as NAME=VALUE, use --bind FILE.json, or --init-seed N)"
                          % (", ".join(unset), "it" if len(unset) == 1 else "them"))
     fixed = {k: v for k, v in bindings.items() if k not in params}
-    # the inputs read up to the output, in its cone or not, are bound or columns
-    data_names = [n for n in read_inputs(program) if n not in bindings]
-    missing = [n for n in data_names if n not in rows.columns]
-    if missing:
-        raise CgraphError("%s: no column for input%s %s (columns: %s; parameters: %s)" % (
-            rows.name, "" if len(missing) == 1 else "s", ", ".join(missing), ", ".join(rows.columns),
-            ", ".join(params)))
+    data_names = data_inputs(program, rows, bindings, params)
     data_names = [n for n in data_names if n in g.inputs]
     cols, n = read_columns(rows, data_names)
     if n == 0:
