@@ -69,6 +69,29 @@ class _Builder:
         self.g = Graph()
         self.text = ""
 
+    def fast(self):
+        """The lean driver's short cuts (cgcli/core/lalr.py's plan): the binary
+        operators as f(a, b) and the token rules as f(text), on this parse's graph."""
+        g = self.g
+        binary = g.binary
+        env, var, const = g.env, g.var, g.const
+
+        def name(text):
+            i = env.get(text)
+            if i is not None:
+                return i
+            if text in CONSTANTS:
+                return const(CONSTANTS[text])
+            return var(text)
+
+        def number(text):
+            return const(float(text))
+
+        out = {op: ("binary", binary(op)) for op in ("add", "sub", "mul", "div", "pow")}
+        out["name"] = ("token", name)
+        out["number"] = ("token", number)
+        return out
+
     # statements
     def start(self, stmts):
         return stmts
@@ -138,33 +161,34 @@ class _Builder:
 
 
 _BUILDER = _Builder()
-_PARSER: Any = None  # (the parser, its syntax-error exception class), made on first use
+_PARSER: Any = None  # (the tables, their syntax-error exception class), made on first use
 
 
 def _load():
     global _PARSER
     with open(grammar_path(), "rb") as fh:
         grammar = fh.read()
-    from . import _parser as standalone
-    if zlib.crc32(grammar) == standalone.GRAMMAR_CRC32:
-        _PARSER = (standalone.Lark_StandAlone(transformer=_BUILDER), standalone.UnexpectedInput)
-    else:  # the grammar was edited after _parser.py was generated
-        import lark
-        _PARSER = (lark.Lark(grammar.decode("utf-8"), parser="lalr", lexer="basic", transformer=_BUILDER),
-                   lark.exceptions.UnexpectedInput)
+    from . import _parser as generated
+    from . import lalr
+    if zlib.crc32(grammar) == generated.GRAMMAR_CRC32:
+        tables = lalr.Tables(generated.DATA, generated.FOLD)
+    else:  # the grammar was edited after _parser.py was generated: ask Lark for the tables
+        tables = lalr.Tables(lalr.build_tables(grammar.decode("utf-8")))
+    _PARSER = (tables, lalr.UnexpectedInput)
 
 
 def parse_program(text):
     """Parse program text into a Program. Raises CgraphError (status 2) on a syntax error."""
     if _PARSER is None:
         _load()
-    parser, unexpected = _PARSER
+    tables, unexpected = _PARSER
+    from .lalr import parse, plan
     b = _BUILDER
     b.g = g = Graph()
     b.text = text
     try:
         with no_gc():
-            stmts = parser.parse(text)
+            stmts = parse(tables, plan(tables, b), text)
     except unexpected as e:
         raise _syntax_error(text, e) from None
     except RecursionError:  # not expected: nothing here recurses on depth

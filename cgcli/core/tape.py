@@ -113,12 +113,59 @@ class Graph:
         key = (op,) + args
         i = self._ids.get(key)
         if i is None:
+            if len(args) == 2:
+                return self.binary(op)(*args)
             dep = self.depends
             d = any(dep[a] for a in args)
             i = self._new(key, op, args, None, d)
             self._unused.difference_update(args)
             self._code(i, op, args, d)
         return i
+
+    def binary(self, op):
+        """f(a, b) = apply(op, a, b) for a binary `op`, its primitive's row read once:
+        the hot path of building (the parser's + - * / ^). The same node, the same
+        forward and backward entries as apply's general path."""
+        p = PRIMITIVES[op]
+        if p.arity != 2:
+            raise ValueError("%s is not a binary operation" % op)
+        f = p.f
+        # the backward entry's kind and rule, by which inputs depend on an input (index 2*da + db)
+        plan = [None] + [_backward_entry(0, p, 0, 1, [da, db])[1:3] for da, db in ((False, True), (True, False), (True, True))]
+        call = plan[3][0] == K_CALL
+        ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
+        nodep, unused, fcode, bcode = self.nodep, self._unused, self.fcode, self.bcode
+        discard = unused.discard
+
+        def make(a, b):
+            key = (op, a, b)
+            i = ids.get(key)
+            if i is not None:
+                return i
+            i = len(ops)
+            ops.append(op)
+            args.append(key[1:])
+            attr.append(None)
+            names.append(None)
+            da, db = depends[a], depends[b]
+            unused.add(i)
+            discard(a)
+            discard(b)
+            ids[key] = i
+            fcode.append((i, f, a, b))
+            if da or db:
+                depends.append(True)
+                kind, rule = plan[2 * da + db]
+                if call:
+                    bcode.append((i, K_CALL, p, (a, b), None))
+                else:
+                    bcode.append((i, kind, rule, a, b))
+            else:
+                depends.append(False)
+                nodep.append(i)
+            return i
+
+        return make
 
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]

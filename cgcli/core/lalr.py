@@ -1,0 +1,303 @@
+"""A lean LALR(1) driver over Lark's tables: text to values in one loop.
+
+Lark stays the single source of truth: `build_tables` (run by `python -m
+cgcli.regenerate`, or at load when the grammar was edited) asks Lark for its
+LALR action/goto tables, its rules with the tree builder's filtering (which
+children a callback sees: anonymous tokens dropped, `_rule`s spliced, `[..]`
+placeholders as None, `?rule`s passed through when they have one child) and its
+basic lexer's terminals, and returns them as plain Python data. `Tables` turns
+that data into what the loop indexes, and `parse` runs it:
+
+- tokens come from ONE compiled regular expression, Lark's own alternation of
+  its terminals in its priority order (first match wins, as in Lark's scanner)
+  plus a last alternative taking any one character (an unexpected character);
+  `finditer` walks the text once and `lastindex` names the terminal;
+- actions are a list per state indexed by the terminal's group number;
+- a `?rule` with one child (sum: product, product: factor, ...) does nothing
+  but move the parser to another state, so its reductions are folded into the
+  goto table (per state, nonterminal and lookahead, the state after the chain);
+- the value stack holds the builder's results; a terminal is pushed as its
+  match object and made a Token only where a callback sees it.
+
+No recursion: the two stacks carry nesting depth. Syntax errors are raised as
+UnexpectedToken / UnexpectedCharacters with the attributes of Lark's own
+exceptions (token, expected, line, column, pos_in_stream), from the same state
+with the same expected set, so messages read the same.
+"""
+
+import re
+
+SHIFT_FOLD_MAX = 64  # longest chain of `?rule` pass-throughs folded (a grammar has few)
+
+
+class Token(str):
+    """A terminal as a callback sees it: its text, with type and position
+    (line and column computed on demand from the text)."""
+
+    def __new__(cls, type_, value, start_pos, text):
+        t = str.__new__(cls, value)
+        t.type = type_
+        t.start_pos = start_pos
+        t._text = text
+        return t
+
+    @property
+    def line(self):
+        return self._text.count("\n", 0, self.start_pos) + 1
+
+    @property
+    def column(self):
+        return self.start_pos - self._text.rfind("\n", 0, self.start_pos)
+
+
+class UnexpectedInput(Exception):
+    pass
+
+
+class UnexpectedToken(UnexpectedInput):
+    def __init__(self, token, expected):
+        super().__init__("unexpected %s" % token.type)
+        self.token = token
+        self.expected = expected
+        self.line = token.line if token.type != "$END" else -1
+        self.column = token.column if token.type != "$END" else -1
+
+
+class UnexpectedCharacters(UnexpectedInput):
+    def __init__(self, text, pos):
+        super().__init__("unexpected character at %d" % pos)
+        self.pos_in_stream = pos
+        self.line = text.count("\n", 0, pos) + 1
+        self.column = pos - text.rfind("\n", 0, pos)
+
+
+# ---- the tables, from Lark ------------------------------------------------------
+
+def build_tables(grammar_text):
+    """Lark's tables for the grammar, as plain data (lists, dicts, strings, ints)."""
+    import lark
+    from lark.parse_tree_builder import maybe_create_child_filter  # noqa: F401 (the semantics copied below)
+    from lark.parsers.lalr_analysis import Shift
+
+    lk = lark.Lark(grammar_text, parser="lalr", lexer="basic")
+    lexer = lk.parser.lexer
+    scanner = lexer.scanner
+    if len(scanner._mres) != 1 or lexer.callback:
+        raise RuntimeError("the grammar's lexer needs more than one regular expression or terminal callbacks")
+    pattern = scanner._mres[0].pattern
+    pattern += "|(?P<__UNEXPECTED>[\\s\\S])"
+    groups = re.compile(pattern).groupindex
+    width = max(groups.values()) + 2
+    end = width - 1
+    names = [""] * width
+    for name, i in groups.items():
+        names[i] = name
+    names[end] = "$END"
+    index = {n: i for i, n in enumerate(names) if n}
+    ignore = sorted(groups[t] for t in lexer.ignore_types)
+
+    rules = []
+    rule_ids = {}
+    for r in lk.rules:
+        o = r.options
+        empty = list(o.empty_indices) if o.empty_indices else []
+        if empty:
+            s = "".join(str(int(b)) for b in empty)
+            nones = [len(ones) for ones in s.split("0")]
+        else:
+            nones = [0] * (len(r.expansion) + 1)
+        include, pending = [], 0
+        for i, sym in enumerate(r.expansion):
+            pending += nones[i]
+            if o.keep_all_tokens or not (sym.is_term and sym.filter_out):
+                include.append([i, int(not sym.is_term and sym.name.startswith("_")), pending, int(sym.is_term)])
+                pending = 0
+        pending += nones[len(r.expansion)]
+        name = str(r.alias or o.template_source or r.origin.name)
+        rule_ids[r] = len(rules)
+        rules.append([str(r.origin.name), len(r.expansion), name, int(bool(o.expand1 and not r.alias)), include, pending])
+
+    pt = lk.parser.parser.parser.parse_table
+    nstates = max(pt.states) + 1
+    actions: list = [[None] * width for _ in range(nstates)]
+    gotos: list = [{} for _ in range(nstates)]
+    for s, row in pt.states.items():
+        for sym, (kind, arg) in row.items():
+            if sym in index:
+                actions[s][index[sym]] = arg if kind is Shift else ~rule_ids[arg]
+            elif kind is Shift:
+                gotos[s][str(sym)] = arg
+            else:
+                raise RuntimeError("unexpected table entry %r" % ((s, sym),))
+    return {"pattern": str(pattern), "names": [str(n) for n in names], "ignore": ignore, "actions": actions, "gotos": gotos,
+            "rules": rules, "start": pt.start_states["start"], "accept": pt.end_states["start"]}
+
+
+def _folded(data):
+    """Per state the list indexed by nonterminal * width + lookahead: the state
+    the parser is in after the goto and every `?rule` pass-through that follows."""
+    actions, gotos, rules = data["actions"], data["gotos"], data["rules"]
+    width = len(data["names"])
+    nts = sorted({r[0] for r in rules})
+    nt_index = {n: i for i, n in enumerate(nts)}
+    unit = [r[1] == 1 and r[3] and len(r[4]) == 1 and not r[4][0][1] and not r[4][0][3] and not r[4][0][2]
+            and not r[5] for r in rules]
+    table: list = []
+    for row in gotos:
+        fold: list = [None] * (len(nts) * width)
+        for nt, t0 in row.items():
+            base = nt_index[nt] * width
+            for la in range(width):
+                t, n = t0, 0
+                while n < SHIFT_FOLD_MAX:
+                    a = actions[t][la]
+                    if a is None or a >= 0 or not unit[~a]:
+                        break
+                    nt2 = rules[~a][0]
+                    if nt2 not in row:
+                        break
+                    t, n = row[nt2], n + 1
+                fold[base + la] = t
+        table.append(fold)
+    return table, nt_index, unit
+
+
+class Tables:
+    """The tables in the form the loop indexes (made once per process)."""
+
+    def __init__(self, data, fold=None):
+        self.data = data
+        self.regex = re.compile(data["pattern"])
+        self.names = data["names"]
+        self.width = len(self.names)
+        self.end = self.width - 1
+        self.unexpected = self.names.index("__UNEXPECTED")
+        self.ignore = frozenset(data["ignore"])
+        self.actions = data["actions"]
+        self.rules = data["rules"]
+        self.start = data["start"]
+        self.accept = data["accept"]
+        if fold is None:
+            fold = _folded(data)
+        self.fold, self.nt_index, self.unit = fold
+
+    def expected(self, state):
+        """The terminals the state accepts, as Lark lists them in UnexpectedToken."""
+        return {self.names[i] for i, a in enumerate(self.actions[state]) if a is not None and self.names[i].isupper()}
+
+
+PASS, PAREN, BINARY, TOKEN, GENERIC, SPLICE = range(6)
+
+
+def plan(tables, builder):
+    """Per rule (kind, length, goto base, function): how the loop reduces it.
+    `builder.fast` maps a callback name to ('binary', f(a, b)) or ('token', f(text));
+    other callbacks are the builder's methods, given Lark's children list."""
+    fast = builder.fast()
+    out = []
+    for origin, length, name, expand1, include, trailing in tables.rules:
+        base = tables.nt_index[origin] * tables.width
+        kept = [i for i, _, _, _ in include]
+        simple = not trailing and not any(e or n for _, e, n, _ in include)
+        f = fast.get(name)
+        if expand1 and simple and len(include) == 1 and not include[0][3]:
+            kind, fn = (PASS if length == 1 else PAREN), kept[0] - length
+        elif origin.startswith("_"):
+            kind, fn = SPLICE, None
+        elif f is not None and f[0] == "binary" and simple and length == 3 and kept == [0, 2]:
+            kind, fn = BINARY, f[1]
+        elif f is not None and f[0] == "token" and simple and length == 1 and kept == [0] and include[0][3]:
+            kind, fn = TOKEN, f[1]
+        else:
+            kind, fn = GENERIC, getattr(builder, name, None) or (lambda c, _n=name: (_n, c))
+        out.append((kind, length, base, fn, include, trailing, expand1))
+    return out
+
+
+def _children(text, names, values, include, trailing):
+    """The children Lark's tree builder would give the callback."""
+    c: list = []
+    for i, expand, nones, term in include:
+        if nones:
+            c.extend([None] * nones)
+        v = values[i]
+        if expand:
+            c.extend(v)
+        elif term:
+            c.append(Token(names[v.lastindex], v.group(), v.start(), text))
+        else:
+            c.append(v)
+    if trailing:
+        c.extend([None] * trailing)
+    return c
+
+
+def parse(tables, rules, text):
+    """Parse text; `rules` is plan(tables, builder). Returns the start rule's value."""
+    actions, fold, ignore = tables.actions, tables.fold, tables.ignore
+    end, accept, bad, names = tables.end, tables.accept, tables.unexpected, tables.names
+    states = [tables.start]
+    values: list = []
+    state = tables.start
+    m = None
+    it = tables.regex.finditer(text)
+    while True:
+        m = next(it, None)
+        if m is None:
+            la = end
+        else:
+            la = m.lastindex
+            if la in ignore:
+                continue
+            if la == bad:
+                raise UnexpectedCharacters(text, m.start())
+        while True:
+            a = actions[state][la]
+            if a is None:
+                raise UnexpectedToken(_token(text, names, la, m, values), tables.expected(state))
+            if a >= 0:
+                states.append(a)
+                values.append(m)
+                state = a
+                break
+            kind, n, base, f, include, trailing, expand1 = rules[~a]
+            if kind == BINARY:
+                v = f(values[-3], values[-1])
+                del values[-2:]
+                values[-1] = v
+                del states[-2:]
+            elif kind == TOKEN:
+                values[-1] = f(values[-1].group())
+            elif kind == PAREN:
+                v = values[f]
+                del values[1 - n:]
+                values[-1] = v
+                del states[1 - n:]
+            elif kind == PASS:
+                pass
+            else:
+                if n:
+                    args = values[-n:]
+                    del values[-n:]
+                    del states[-n:]
+                else:
+                    args = []
+                c = _children(text, names, args, include, trailing)
+                if kind == SPLICE:
+                    v = c
+                elif expand1 and len(c) == 1:
+                    v = c[0]
+                else:
+                    v = f(c)
+                values.append(v)
+                states.append(0)
+            state = states[-1] = fold[states[-2]][base + la]
+            if state == accept:
+                return values[-1]
+
+
+def _token(text, names, la, m, values):
+    if m is not None:
+        return Token(names[la], m.group(), m.start(), text)
+    # Lark's $END borrows the last token's position; the message places it at the end anyway
+    return Token("$END", "", len(text), text)
