@@ -26,8 +26,10 @@ with the same expected set, so messages read the same.
 """
 
 import re
+from itertools import chain
 
 SHIFT_FOLD_MAX = 64  # longest chain of `?rule` pass-throughs folded (a grammar has few)
+SKIP = 1 << 30  # in the loop's action rows: an ignored terminal (SKIP) or an unexpected character (SKIP + 1)
 
 
 class Token(str):
@@ -180,6 +182,13 @@ class Tables:
         if fold is None:
             fold = _folded(data)
         self.fold, self.nt_index, self.unit = fold
+        # the loop's rows: the actions, plus SKIP for an ignored terminal and SKIP + 1
+        # for the unexpected-character alternative, in every state
+        self.lean = [list(row) for row in self.actions]
+        for row in self.lean:
+            for i in self.ignore:
+                row[i] = SKIP
+            row[self.unexpected] = SKIP + 1
 
     def expected(self, state):
         """The terminals the state accepts, as Lark lists them in UnexpectedToken."""
@@ -234,48 +243,40 @@ def _children(text, names, values, include, trailing):
 
 def parse(tables, rules, text):
     """Parse text; `rules` is plan(tables, builder). Returns the start rule's value."""
-    actions, fold, ignore = tables.actions, tables.fold, tables.ignore
-    end, accept, bad, names = tables.end, tables.accept, tables.unexpected, tables.names
+    actions, fold, names = tables.lean, tables.fold, tables.names
+    end, accept, skip = tables.end, tables.accept, SKIP
     states = [tables.start]
     values: list = []
     state = tables.start
-    m = None
-    it = tables.regex.finditer(text)
-    while True:
-        m = next(it, None)
-        if m is None:
-            la = end
-        else:
-            la = m.lastindex
-            if la in ignore:
-                continue
-            if la == bad:
-                raise UnexpectedCharacters(text, m.start())
+    for m in chain(tables.regex.finditer(text), (None,)):
+        la = end if m is None else m.lastindex
         while True:
             a = actions[state][la]
             if a is None:
-                raise UnexpectedToken(_token(text, names, la, m, values), tables.expected(state))
+                raise UnexpectedToken(_token(text, names, la, m), tables.expected(state))
             if a >= 0:
+                if a >= skip:
+                    if a == skip:  # an ignored terminal
+                        break
+                    raise UnexpectedCharacters(text, m.start())
                 states.append(a)
                 values.append(m)
                 state = a
                 break
             kind, n, base, f, include, trailing, expand1 = rules[~a]
-            if kind == BINARY:
+            if kind == TOKEN:
+                values[-1] = f(values[-1].group())
+            elif kind == BINARY:
                 v = f(values[-3], values[-1])
                 del values[-2:]
                 values[-1] = v
                 del states[-2:]
-            elif kind == TOKEN:
-                values[-1] = f(values[-1].group())
             elif kind == PAREN:
                 v = values[f]
                 del values[1 - n:]
                 values[-1] = v
                 del states[1 - n:]
-            elif kind == PASS:
-                pass
-            else:
+            elif kind != PASS:
                 if n:
                     args = values[-n:]
                     del values[-n:]
@@ -291,12 +292,15 @@ def parse(tables, rules, text):
                     v = f(c)
                 values.append(v)
                 states.append(0)
+                state = states[-1] = fold[states[-2]][base + la]
+                if state == accept:
+                    return values[-1]
+                continue
             state = states[-1] = fold[states[-2]][base + la]
-            if state == accept:
-                return values[-1]
+    raise AssertionError("the parser ended without accepting")  # not reached: $END is accepted or rejected
 
 
-def _token(text, names, la, m, values):
+def _token(text, names, la, m):
     if m is not None:
         return Token(names[la], m.group(), m.start(), text)
     # Lark's $END borrows the last token's position; the message places it at the end anyway

@@ -74,18 +74,19 @@ class _Builder:
         operators as f(a, b) and the token rules as f(text), on this parse's graph."""
         g = self.g
         binary = g.binary
-        env, var, const = g.env, g.var, g.const
+        env, inputs, const = g.env, g.inputs, g.const
+        var, leaf = g.leaves()
 
         def name(text):
             i = env.get(text)
-            if i is not None:
-                return i
-            if text in CONSTANTS:
-                return const(CONSTANTS[text])
-            return var(text)
+            if i is None:
+                i = inputs.get(text)  # a name is an input or a constant, never both
+                if i is None:
+                    return const(CONSTANTS[text]) if text in CONSTANTS else var(text)
+            return i
 
         def number(text):
-            return const(float(text))
+            return leaf(float(text))
 
         out = {op: ("binary", binary(op)) for op in ("add", "sub", "mul", "div", "pow")}
         out["name"] = ("token", name)

@@ -113,8 +113,6 @@ class Graph:
         key = (op,) + args
         i = self._ids.get(key)
         if i is None:
-            if len(args) == 2:
-                return self.binary(op)(*args)
             dep = self.depends
             d = any(dep[a] for a in args)
             i = self._new(key, op, args, None, d)
@@ -132,7 +130,6 @@ class Graph:
         f = p.f
         # the backward entry's kind and rule, by which inputs depend on an input (index 2*da + db)
         plan = [None] + [_backward_entry(0, p, 0, 1, [da, db])[1:3] for da, db in ((False, True), (True, False), (True, True))]
-        call = plan[3][0] == K_CALL
         ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
         nodep, unused, fcode, bcode = self.nodep, self._unused, self.fcode, self.bcode
         discard = unused.discard
@@ -156,7 +153,7 @@ class Graph:
             if da or db:
                 depends.append(True)
                 kind, rule = plan[2 * da + db]
-                if call:
+                if kind == K_CALL:
                     bcode.append((i, K_CALL, p, (a, b), None))
                 else:
                     bcode.append((i, kind, rule, a, b))
@@ -166,6 +163,41 @@ class Graph:
             return i
 
         return make
+
+    def leaves(self):
+        """(var(name), number(value)): var and const(value) without a name, the
+        parser's hot path for names and numbers. The same nodes as var and const."""
+        ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
+        nodep, unused, inputs = self.nodep, self._unused, self.inputs
+
+        def var(name):
+            key = (VAR, name)
+            i = ids.get(key)
+            if i is None:
+                i = ids[key] = inputs[name] = len(ops)
+                ops.append(VAR)
+                args.append(())
+                attr.append(name)
+                names.append(name)
+                depends.append(True)
+                unused.add(i)
+            return i
+
+        def number(value):
+            key = (CONST, value if value else repr(value), None)
+            i = ids.get(key)
+            if i is None:
+                i = ids[key] = len(ops)
+                ops.append(CONST)
+                args.append(())
+                attr.append(value)
+                names.append(None)
+                depends.append(False)
+                nodep.append(i)
+                unused.add(i)
+            return i
+
+        return var, number
 
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]
