@@ -75,14 +75,14 @@ class _Builder:
         g = self.g
         binary = g.binary
         env, inputs, const = g.env, g.inputs, g.const
-        var, leaf = g.leaves()
+        new_var, leaf = g.leaves()
 
         def name(text):
             i = env.get(text)
             if i is None:
                 i = inputs.get(text)  # a name is an input or a constant, never both
                 if i is None:
-                    return const(CONSTANTS[text]) if text in CONSTANTS else var(text)
+                    return const(CONSTANTS[text]) if text in CONSTANTS else new_var(text)
             return i
 
         def number(text):

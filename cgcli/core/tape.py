@@ -165,22 +165,20 @@ class Graph:
         return make
 
     def leaves(self):
-        """(var(name), number(value)): var and const(value) without a name, the
-        parser's hot path for names and numbers. The same nodes as var and const."""
+        """(new_var(name), number(value)): var for a name that is not an input yet and
+        const(value) without a name, the parser's hot path for names and numbers.
+        The same nodes as var and const."""
         ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
         nodep, unused, inputs = self.nodep, self._unused, self.inputs
 
-        def var(name):
-            key = (VAR, name)
-            i = ids.get(key)
-            if i is None:
-                i = ids[key] = inputs[name] = len(ops)
-                ops.append(VAR)
-                args.append(())
-                attr.append(name)
-                names.append(name)
-                depends.append(True)
-                unused.add(i)
+        def new_var(name):
+            i = ids[(VAR, name)] = inputs[name] = len(ops)
+            ops.append(VAR)
+            args.append(())
+            attr.append(name)
+            names.append(name)
+            depends.append(True)
+            unused.add(i)
             return i
 
         def number(value):
@@ -197,7 +195,7 @@ class Graph:
                 unused.add(i)
             return i
 
-        return var, number
+        return new_var, number
 
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]
