@@ -147,3 +147,26 @@ def test_generated_tables_are_lark_s():
 def test_token_line_and_column():
     t = lalr.Token("NAME", "ab", 6, "x = 1\nab")
     assert (t.line, t.column, str(t), t.type) == (2, 1, "ab", "NAME")
+
+
+def test_binary_nodes_have_apply_s_general_entries():
+    """Graph.binary's precomputed backward kinds are _backward_entry's, for every binary
+    primitive and every way its inputs may depend on an input; hash-consing is shared."""
+    from cgcli.core.primitives import PRIMITIVES
+    from cgcli.core.tape import _backward_entry
+    for op, p in PRIMITIVES.items():
+        if p.arity != 2:
+            continue
+        g = Graph()
+        x, c = g.var("x"), g.const(2.0)
+        for a, b in ((x, x), (x, c), (c, x), (c, c)):
+            i = g.apply(op, a, b)
+            assert g.apply(op, a, b) == g.binary(op)(a, b) == i and g.args[i] == (a, b) and g.ops[i] == op
+            assert g.fcode[-1] == (i, p.f, a, b)
+            if g.depends[i]:
+                want = _backward_entry(i, p, a, b, g.depends)
+                got = g.bcode[-1]
+                assert (got[0], got[1], _rule(got[2]), got[3], got[4]) == (want[0], want[1], _rule(want[2]), want[3], want[4])
+            else:
+                assert g.nodep[-1] == i and (a, b) == (c, c)
+        assert len(g) == 6 and g._unused == {2, 3, 4, 5}

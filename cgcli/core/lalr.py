@@ -36,6 +36,10 @@ class Token(str):
     """A terminal as a callback sees it: its text, with type and position
     (line and column computed on demand from the text)."""
 
+    type: str
+    start_pos: int
+    _text: str
+
     def __new__(cls, type_, value, start_pos, text):
         t = str.__new__(cls, value)
         t.type = type_
@@ -78,7 +82,6 @@ class UnexpectedCharacters(UnexpectedInput):
 def build_tables(grammar_text):
     """Lark's tables for the grammar, as plain data (lists, dicts, strings, ints)."""
     import lark
-    from lark.parse_tree_builder import maybe_create_child_filter  # noqa: F401 (the semantics copied below)
     from lark.parsers.lalr_analysis import Shift
 
     lk = lark.Lark(grammar_text, parser="lalr", lexer="basic")
@@ -98,8 +101,8 @@ def build_tables(grammar_text):
     index = {n: i for i, n in enumerate(names) if n}
     ignore = sorted(groups[t] for t in lexer.ignore_types)
 
-    rules = []
-    rule_ids = {}
+    rules: list = []
+    rule_ids: dict = {}
     for r in lk.rules:
         o = r.options
         empty = list(o.empty_indices) if o.empty_indices else []
@@ -111,7 +114,7 @@ def build_tables(grammar_text):
         include, pending = [], 0
         for i, sym in enumerate(r.expansion):
             pending += nones[i]
-            if o.keep_all_tokens or not (sym.is_term and sym.filter_out):
+            if o.keep_all_tokens or not (sym.is_term and getattr(sym, "filter_out", False)):
                 include.append([i, int(not sym.is_term and sym.name.startswith("_")), pending, int(sym.is_term)])
                 pending = 0
         pending += nones[len(r.expansion)]
@@ -224,14 +227,19 @@ def plan(tables, builder):
 
 
 def _children(text, names, values, include, trailing):
-    """The children Lark's tree builder would give the callback."""
+    """The children Lark's tree builder would give the callback. A spliced `_rule`
+    in the first place lends its own list (as Lark's filter does), so a long
+    `__start_star_0` chain of statements grows in place, not by copies."""
     c: list = []
-    for i, expand, nones, term in include:
+    for k, (i, expand, nones, term) in enumerate(include):
         if nones:
             c.extend([None] * nones)
         v = values[i]
         if expand:
-            c.extend(v)
+            if k == 0 and not nones:
+                c = v
+            else:
+                c.extend(v)
         elif term:
             c.append(Token(names[v.lastindex], v.group(), v.start(), text))
         else:

@@ -67,7 +67,8 @@ class Graph:
         self.attr = []
         self.names = []  # the first program name bound to the node, or None
         self.depends = []  # True when the node depends on an input (so it has a gradient)
-        self._ids = {}
+        self._ids = {}  # hash-consing: (VAR, name), (CONST, value, name), (op,) + args of the other ops -> id
+        self._binary = {}  # a binary op -> binary(op), whose own table hash-conses (a, b) -> id
         self.env = {}  # program name -> node id (the newest binding)
         self.inputs = {}  # input name -> var node id, in order of first read
         self.bindings = []  # (name, node id) per assignment, in program order
@@ -110,6 +111,10 @@ class Graph:
         return i
 
     def apply(self, op, *args):
+        if len(args) == 2:
+            f = self._binary.get(op)
+            if f is not None or PRIMITIVES[op].arity == 2:
+                return (f or self.binary(op))(*args)
         key = (op,) + args
         i = self._ids.get(key)
         if i is None:
@@ -124,37 +129,40 @@ class Graph:
         """f(a, b) = apply(op, a, b) for a binary `op`, its primitive's row read once:
         the hot path of building (the parser's + - * / ^). The same node, the same
         forward and backward entries as apply's general path."""
+        made = self._binary.get(op)
+        if made is not None:
+            return made
         p = PRIMITIVES[op]
         if p.arity != 2:
             raise ValueError("%s is not a binary operation" % op)
         f = p.f
+        table: dict = {}  # (a, b) -> id: the key is the node's args tuple itself
         # the backward entry's kind and rule, by which inputs depend on an input (index 2*da + db)
         plan = [None] + [_backward_entry(0, p, 0, 1, [da, db])[1:3] for da, db in ((False, True), (True, False), (True, True))]
-        ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
+        ops, args, attr, names, depends = self.ops, self.args, self.attr, self.names, self.depends
         nodep, unused, fcode, bcode = self.nodep, self._unused, self.fcode, self.bcode
         discard = unused.discard
 
         def make(a, b):
-            key = (op, a, b)
-            i = ids.get(key)
+            key = (a, b)
+            i = table.get(key)
             if i is not None:
                 return i
-            i = len(ops)
+            i = table[key] = len(ops)
             ops.append(op)
-            args.append(key[1:])
+            args.append(key)
             attr.append(None)
             names.append(None)
             da, db = depends[a], depends[b]
             unused.add(i)
             discard(a)
             discard(b)
-            ids[key] = i
             fcode.append((i, f, a, b))
             if da or db:
                 depends.append(True)
                 kind, rule = plan[2 * da + db]
                 if kind == K_CALL:
-                    bcode.append((i, K_CALL, p, (a, b), None))
+                    bcode.append((i, K_CALL, p, key, None))
                 else:
                     bcode.append((i, kind, rule, a, b))
             else:
@@ -162,6 +170,7 @@ class Graph:
                 nodep.append(i)
             return i
 
+        self._binary[op] = make
         return make
 
     def leaves(self):
