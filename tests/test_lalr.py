@@ -85,6 +85,30 @@ def test_token_soups_match_lark(words, sep):
     same(sep.join(words))
 
 
+def _tokens(regex, tables, text):
+    out = []
+    for m in regex.finditer(text):
+        la = m.lastindex
+        if la in tables.ignore:
+            continue
+        name = tables.names[la]
+        out.append((name, m.group(la), m.start()) if name != "_SEP" else (name,))
+        if la == tables.unexpected:
+            break
+    return out
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(WORDS), max_size=14), st.sampled_from(["", " ", "  ", "\t"]))
+def test_the_fast_tokens_are_lark_s(words, sep):
+    """The loop's pattern (ignored text taken after each token) gives Lark's tokens:
+    the same terminals with the same texts and starts (a separator's start aside)."""
+    parse.parse_program("x")
+    t = parse._PARSER[0]
+    text = sep.join(words)
+    assert _tokens(t.regex, t, text) == _tokens(t.exact, t, text)
+
+
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.recursive(st.sampled_from(["x", "y", "2", "0.5", "pi", "-x", "+y"]),
                     lambda inner: st.one_of(
@@ -140,6 +164,7 @@ def test_generated_tables_are_lark_s():
         fresh = lalr.build_tables(fh.read())
     d = _parser.DATA
     assert fresh["pattern"] == d["pattern"] and fresh["names"] == d["names"] and fresh["ignore"] == d["ignore"]
+    assert fresh["lean_pattern"] == d["lean_pattern"] != d["pattern"]
     assert sorted(map(repr, fresh["rules"])) == sorted(map(repr, d["rules"]))
     assert len(fresh["actions"]) == len(d["actions"])
 

@@ -92,6 +92,14 @@ def build_tables(grammar_text):
     pattern = scanner._mres[0].pattern
     pattern += "|(?P<__UNEXPECTED>[\\s\\S])"
     groups = re.compile(pattern).groupindex
+    # The loop's pattern: each token takes the ignored text after it (an atomic group,
+    # so no backtracking into it). Token types and texts are unchanged; only a
+    # separator's start may move past the spaces before it, so errors are reported
+    # from a second pass with the exact pattern (language.parse_program).
+    skipped = [t.pattern.to_regexp() for t in lexer.terminals if t.name in lexer.ignore_types]
+    lean = pattern
+    if skipped and all(re.compile(r).groups == 0 and re.fullmatch(r, "") is None for r in skipped):
+        lean = "(?:%s)(?>(?:%s)*)" % (pattern, "|".join(skipped))
     width = max(groups.values()) + 2
     end = width - 1
     names = [""] * width
@@ -134,7 +142,8 @@ def build_tables(grammar_text):
                 gotos[s][str(sym)] = arg
             else:
                 raise RuntimeError("unexpected table entry %r" % ((s, sym),))
-    return {"pattern": str(pattern), "names": [str(n) for n in names], "ignore": ignore, "actions": actions, "gotos": gotos,
+    return {"pattern": str(pattern), "lean_pattern": str(lean),
+            "names": [str(n) for n in names], "ignore": ignore, "actions": actions, "gotos": gotos,
             "rules": rules, "start": pt.start_states["start"], "accept": pt.end_states["start"]}
 
 
@@ -172,7 +181,8 @@ class Tables:
 
     def __init__(self, data, fold=None):
         self.data = data
-        self.regex = re.compile(data["pattern"])
+        self.exact = re.compile(data["pattern"])  # Lark's own tokens, for the error pass
+        self.regex = re.compile(data.get("lean_pattern") or data["pattern"])
         self.names = data["names"]
         self.width = len(self.names)
         self.end = self.width - 1
@@ -241,7 +251,7 @@ def _children(text, names, values, include, trailing):
             else:
                 c.extend(v)
         elif term:
-            c.append(Token(names[v.lastindex], v.group(), v.start(), text))
+            c.append(Token(names[v.lastindex], v.group(v.lastindex), v.start(), text))
         else:
             c.append(v)
     if trailing:
@@ -249,14 +259,16 @@ def _children(text, names, values, include, trailing):
     return c
 
 
-def parse(tables, rules, text):
-    """Parse text; `rules` is plan(tables, builder). Returns the start rule's value."""
+def parse(tables, rules, text, exact=False):
+    """Parse text; `rules` is plan(tables, builder). Returns the start rule's value.
+    `exact`: tokenize with Lark's own pattern (every token's start as Lark's), for
+    reporting a syntax error the fast pass met."""
     actions, fold, names = tables.lean, tables.fold, tables.names
     end, accept, skip = tables.end, tables.accept, SKIP
     states = [tables.start]
     values: list = []
     state = tables.start
-    for m in chain(tables.regex.finditer(text), (None,)):
+    for m in chain((tables.exact if exact else tables.regex).finditer(text), (None,)):
         la = end if m is None else m.lastindex
         while True:
             a = actions[state][la]
@@ -273,7 +285,8 @@ def parse(tables, rules, text):
                 break
             kind, n, base, f, include, trailing, expand1 = rules[~a]
             if kind == TOKEN:
-                values[-1] = f(values[-1].group())
+                v = values[-1]
+                values[-1] = f(v.group(v.lastindex))
             elif kind == BINARY:
                 v = f(values[-3], values[-1])
                 del values[-2:]
@@ -310,6 +323,6 @@ def parse(tables, rules, text):
 
 def _token(text, names, la, m):
     if m is not None:
-        return Token(names[la], m.group(), m.start(), text)
+        return Token(names[la], m.group(la), m.start(), text)
     # Lark's $END borrows the last token's position; the message places it at the end anyway
     return Token("$END", "", len(text), text)

@@ -189,7 +189,13 @@ def parse_program(text):
     b.text = text
     try:
         with no_gc():
-            stmts = parse(tables, plan(tables, b), text)
+            try:
+                stmts = parse(tables, plan(tables, b), text)
+            except unexpected:
+                # the fast pass's tokens may start a separator after the spaces before it:
+                # parse again with Lark's exact tokens for the error's position and text
+                b.g = g = Graph()
+                stmts = parse(tables, plan(tables, b), text, exact=True)
     except unexpected as e:
         raise _syntax_error(text, e) from None
     except RecursionError:  # not expected: nothing here recurses on depth
