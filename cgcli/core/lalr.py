@@ -131,20 +131,31 @@ def build_tables(grammar_text):
         rules.append([str(r.origin.name), len(r.expansion), name, int(bool(o.expand1 and not r.alias)), include, pending])
 
     pt = lk.parser.parser.parser.parse_table
-    nstates = max(pt.states) + 1
-    actions: list = [[None] * width for _ in range(nstates)]
-    gotos: list = [{} for _ in range(nstates)]
+    # Lark numbers its states in a set's order (it varies with the hash seed); number
+    # them here breadth-first from the start state, each state's moves in sorted order,
+    # so that regenerating gives the same file
+    start = pt.start_states["start"]
+    order, seen = [start], {start}
+    for s in order:
+        for _sym, (kind, arg) in sorted(pt.states[s].items()):
+            if kind is Shift and arg not in seen:
+                seen.add(arg)
+                order.append(arg)
+    new = {s: k for k, s in enumerate(order)}
+    actions: list = [[None] * width for _ in order]
+    gotos: list = [{} for _ in order]
     for s, row in pt.states.items():
-        for sym, (kind, arg) in row.items():
+        k = new[s]
+        for sym, (kind, arg) in sorted(row.items()):
             if sym in index:
-                actions[s][index[sym]] = arg if kind is Shift else ~rule_ids[arg]
+                actions[k][index[sym]] = new[arg] if kind is Shift else ~rule_ids[arg]
             elif kind is Shift:
-                gotos[s][str(sym)] = arg
+                gotos[k][str(sym)] = new[arg]
             else:
                 raise RuntimeError("unexpected table entry %r" % ((s, sym),))
     return {"pattern": str(pattern), "lean_pattern": str(lean),
             "names": [str(n) for n in names], "ignore": ignore, "actions": actions, "gotos": gotos,
-            "rules": rules, "start": pt.start_states["start"], "accept": pt.end_states["start"]}
+            "rules": rules, "start": new[start], "accept": new[pt.end_states["start"]]}
 
 
 def _folded(data):
