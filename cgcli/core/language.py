@@ -1,14 +1,14 @@
 """From program text to a graph, in one LALR pass.
 
-The grammar is `grammar/cgraph.lark`, shipped inside the package. Parsing uses
-Lark's LALR(1) parser with the transformer passed to it, so each rule's callback
-adds its node to the tape as the parser reduces it: no parse tree is built, and
-the parser's own stack (not Python's) carries nesting depth.
+The grammar is `grammar/cgraph.lark`, shipped inside the package. Lark's LALR(1)
+tables for it are generated into `_parser.py` (`python -m cgcli.regenerate`) and
+driven by `lalr.py`, which calls the builder's callbacks as it reduces each rule,
+so each node is added to the tape as its rule is reduced: no parse tree is built,
+and the parser's own stacks (not Python's) carry nesting depth.
 
-To keep start-up fast the parser is Lark's generated stand-alone module
-(`_parser.py`, made from the grammar by `python -m cgcli.regenerate`);
-its recorded checksum of the grammar is compared with the grammar file at load,
-and if they differ (the grammar was edited) Lark itself builds the parser.
+The table module records a checksum of the grammar; it is compared with the
+grammar file at load, and if they differ (the grammar was edited) the tables are
+built from Lark itself.
 """
 
 import os
@@ -62,8 +62,10 @@ class Program:
 
 
 class _Builder:
-    """The transformer: Lark calls one method per reduced rule with its children.
-    Every method returns a node id (statements return (name, id))."""
+    """The callbacks: one method per reduced rule with its children, as Lark's tree
+    builder gives them (so the same object is a Lark transformer, the tests' oracle).
+    Every method returns a node id (statements return (name, id)); `fast` gives the
+    driver short cuts for the operators, names and numbers."""
 
     def __init__(self):
         self.g = Graph()
