@@ -142,11 +142,14 @@ def open_rows(path, fmt=None, delimiter=None, columns=None, fast=False):
 
 
 def _unique_keys(pairs):
-    keys = [k for k, _ in pairs]
-    dup = sorted({k for k in keys if keys.count(k) > 1})
+    d = dict(pairs)
+    if len(d) == len(pairs):  # the usual case, in linear time
+        return d
+    seen: set = set()
+    dup = sorted({k for k, _ in pairs if k in seen or seen.add(k)})
     if dup:
         raise ValueError("%s appear%s more than once" % (", ".join(map(json_text, dup)), "s" if len(dup) == 1 else ""))
-    return dict(pairs)
+    return d
 
 
 def json_text(v, limit=40):
