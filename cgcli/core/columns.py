@@ -7,6 +7,8 @@ or a gradient is not finite, so that the caller can report them (it re-runs such
 a row through the scalar passes, which name the node and the values).
 """
 
+import math
+
 from .primitives import PRIMITIVES, VARIADIC, numpy_namespace, partials
 from .tape import CONST, VAR
 
@@ -56,17 +58,37 @@ def backward(np, g, v, size):
             for i, x in enumerate(gr)]
 
 
-def run(g, columns, size):
-    """Forward and backward over `size` rows at once. Returns (values, grads)."""
+def run(g, columns, size, blocks=True):
+    """Forward and backward over `size` rows at once. Returns (values, grads): per node
+    its values and its gradient (None for a node that depends on no input). A wide
+    graph runs as block operations (core/blocks.py; `blocks` False: never), whose
+    results are sequences (Values, Grads) that index as the lists do."""
     import numpy as np
+    plan = None
+    if blocks and size > 1:
+        from .blocks import plan_for
+        plan = plan_for(g)
     with np.errstate(all="ignore"):
+        if plan is not None:
+            V, G = plan.run(np, columns, size)
+            return Values(plan, V), Grads(plan, G)
         v = forward(np, g, columns, size)
         gr = backward(np, g, v, size)
     return v, gr
 
 
 def bad_rows(np, values, grads):
-    """A boolean mask of the rows where any value or gradient is not finite."""
+    """A boolean mask of the rows where any value or gradient is not finite. Over a
+    block run's values every node's row is checked at once; a fused inner node of a
+    sum is not kept, but a non-finite one makes the sum non-finite too."""
+    if isinstance(values, Values):
+        bad = ~np.isfinite(values.V).all(axis=0)
+        if isinstance(grads, Grads):
+            return bad | ~np.isfinite(grads.G).all(axis=0)
+        for x in grads:
+            if x is not None:
+                bad |= ~np.isfinite(x)
+        return bad
     bad = None
     for x in values:
         m = ~np.isfinite(x)
@@ -84,3 +106,100 @@ def values(g, columns, size, outs):
     with np.errstate(all="ignore"):
         v = forward(np, g, columns, size)
     return [v[o] for o in outs]
+
+
+# ---- the block path (core/blocks.py): its results as the per-node passes give them ----
+
+class Batches:
+    """A training loop's mini-batches through the plan with SGD (features/learn.py): the
+    data as one (inputs x rows) array, the parameters as one vector, so that a batch is
+    a few numpy calls. `plan` is None when the per-node passes are used instead."""
+
+    def __init__(self, np, g, cols, data_names, fixed, params):
+        from .blocks import plan_for
+        self.plan = p = plan_for(g)
+        if p is None:
+            return
+        names = [k for k in data_names if k in p.var_rows]
+        consts = [k for k in fixed if k in p.var_rows]
+        self.params = [k for k in params if k in p.var_rows]
+        if set(names) | set(consts) | set(self.params) != set(p.var_rows):
+            self.plan = None
+            return
+        self.data = np.stack([np.asarray(cols[k], dtype=float) for k in names]) if names else None
+        self.drows = np.array([p.var_rows[k] for k in names], dtype=np.intp)
+        self.frows = np.array([p.var_rows[k] for k in consts], dtype=np.intp)
+        self.fvals = np.array([float(fixed[k]) for k in consts])[:, None]
+        self.prows = np.array([p.var_rows[k] for k in self.params], dtype=np.intp)
+
+    def step(self, np, theta, idx, lr):
+        """One batch and its SGD update of `theta`: the batch's total cost, or None (theta
+        unchanged) when a cost or gradient is not finite (the caller's per-node step then
+        names the row and the node)."""
+        p = self.plan
+        V = p.new(np, len(idx))
+        if self.data is not None:
+            V[self.drows] = self.data[:, idx]
+        if len(self.frows):
+            V[self.frows] = self.fvals
+        x = np.array([theta[k] for k in self.params])
+        V[self.prows] = x[:, None]
+        with np.errstate(all="ignore"):
+            p.forward(np, V)
+            G = p.backward(np, V)
+            cost = float(V[p.out].sum())
+            grads = G[self.prows].mean(axis=1)
+        if not (math.isfinite(cost) and np.isfinite(grads).all()):
+            return None
+        x -= lr * grads
+        theta.update(zip(self.params, x.tolist()))
+        return cost
+
+
+class Values:
+    """Every node's values from a block run, as the per-node passes give them: a row
+    of V, or for a fused inner node its prefix of the sum (made when asked for)."""
+
+    def __init__(self, plan, V):
+        self.plan, self.V = plan, V
+
+    def __len__(self):
+        return len(self.plan.row)
+
+    def __getitem__(self, i):
+        plan = self.plan
+        if i < 0:
+            i += len(plan.row)
+        f = plan.fused.get(i)
+        if f is None:
+            return self.V[plan.row[i]]
+        rows, signs = f
+        acc = self.V[rows[0]].copy()
+        for r, sg in zip(rows[1:], signs[1:]):
+            if sg == 1.0:
+                acc += self.V[r]
+            else:
+                acc -= self.V[r]
+        return acc
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+class Grads:
+    """Every node's gradient rows from a block run (None for a node that depends on no input)."""
+
+    def __init__(self, plan, G):
+        self.plan, self.G = plan, G
+
+    def __len__(self):
+        return len(self.plan.row)
+
+    def __getitem__(self, i):
+        plan = self.plan
+        if i < 0:
+            i += len(plan.row)
+        return self.G[plan.row[i]] if plan.dep[i] else None
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))

@@ -271,6 +271,10 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     reason, converged, interrupted = "reached --epochs %d" % epochs, False, False
     order = np.arange(n)
     epoch = 0
+    fast = None
+    if batch_size > 1 and rule is None:  # SGD on mini-batches: whole-array operations (core/blocks.py)
+        from ..core.columns import Batches
+        fast = Batches(np, g, cols, data_names, fixed, params)
     try:
         with no_gc():
             for epoch in range(1, epochs + 1):
@@ -279,6 +283,11 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                 total = 0.0
                 for start in range(0, n, batch_size):
                     idx = order[start:start + batch_size]
+                    if fast is not None and fast.plan is not None and len(idx) > 1:
+                        cost = fast.step(np, theta, idx, lr)
+                        if cost is not None:  # a finite batch, theta updated (sgd)
+                            total += cost / n
+                            continue
                     if len(idx) == 1:  # the scalar passes: one row, one step (the tutorial's loop)
                         cost, grads = _row_step(g, cols, data_names, fixed, theta, ids, epoch, int(idx[0]))
                     else:
