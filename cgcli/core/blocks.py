@@ -62,17 +62,15 @@ def _index(np, rows):
 
 
 class _Scatter:
-    """Add a stack of contributions (k x rows) into the gradient rows `targets`, in a
-    fixed order: directly when no row repeats; else, per target row, its contributions
-    in the order the scalar backward pass adds them (`keys`: (user node, sub-key),
-    largest first), one after another (a reduction over the middle axis of a
-    (targets, count, rows) stack, grouped by count), then added to the row."""
+    """Add a stack of contributions C (k x rows) into the gradient rows `targets`, in a
+    fixed order: per target row, its contributions in the order the scalar backward
+    pass adds them (`keys`: (user node, sub-key), largest first), one after another
+    (a reduction over the middle axis of a (targets, count, rows) stack, grouped by
+    count), then added to the row. A target with one contribution is added directly,
+    a contiguous run of such targets as one slice. `src` (optional): contribution j
+    is C[src[j]] (times signs[j]), so that a sum's gradient rows are read once."""
 
-    def __init__(self, np, targets, keys):
-        if len(set(targets)) == len(targets):
-            self.parts = None
-            self.rows = _index(np, targets)
-            return
+    def __init__(self, np, targets, keys, src=None, signs=None):
         t = np.array(targets, dtype=np.intp)
         users = np.array([k[0] for k in keys], dtype=np.int64)
         subs = np.array([k[1] for k in keys], dtype=np.int64)
@@ -80,24 +78,40 @@ class _Scatter:
         ts = t[perm]
         starts = np.flatnonzero(np.concatenate(([True], ts[1:] != ts[:-1])))
         counts = np.diff(np.append(starts, len(ts)))
+        src = np.arange(len(targets)) if src is None else np.asarray(src, dtype=np.intp)
         self.parts = []
         for c in sorted(set(counts.tolist())):
             sel = starts[counts == c]
-            idx = perm[(sel[:, None] + np.arange(c)[None, :]).ravel()]
-            self.parts.append((c, len(sel), _index(np, ts[sel].tolist()), idx))
+            if c == 1:  # runs of consecutive target rows
+                rows = ts[sel]
+                cut = np.flatnonzero(np.diff(rows) != 1) + 1
+                for lo, hi in zip(np.concatenate(([0], cut)), np.concatenate((cut, [len(rows)]))):
+                    j = perm[sel[lo:hi]]
+                    self.parts.append((1, hi - lo, slice(int(rows[lo]), int(rows[hi - 1]) + 1),
+                                       _index(np, src[j].tolist()), _signs(np, signs, j)))
+                continue
+            j = perm[(sel[:, None] + np.arange(c)[None, :]).ravel()]
+            self.parts.append((c, len(sel), _index(np, ts[sel].tolist()), _index(np, src[j].tolist()),
+                               _signs(np, signs, j)))
 
     def add(self, np, G, C):
-        if self.parts is None:
-            G[self.rows] += C
-            return
-        for c, k, rows, idx in self.parts:
+        for c, k, rows, idx, sg in self.parts:
             X = C[idx]
+            if sg is not None:
+                X = X * sg
             G[rows] += X if c == 1 else X.reshape(k, c, X.shape[-1]).sum(axis=1)
 
 
+def _signs(np, signs, j):
+    if signs is None:
+        return None
+    s = np.asarray(signs)[j]
+    return None if (s == 1.0).all() else s[:, None]
+
+
 class Group:
-    __slots__ = ("op", "prim", "s", "e", "args", "want", "dep", "scatter", "terms", "signs", "starts", "owner",
-                 "arity", "width")
+    __slots__ = ("op", "prim", "s", "e", "args", "want", "dep", "scatter", "terms", "signs", "starts",
+                 "arity", "width", "split")
 
 
 class Plan:
@@ -156,15 +170,16 @@ class Plan:
                 continue
             u = G[gr.s:gr.e]
             if gr.op == SUM:
-                C = u[gr.owner]
-                if gr.signs is not None:
-                    C *= gr.signs
+                gr.scatter.add(np, G, u)
+                continue
+            xs = [a.value if type(a) is _Const else V[a] for a in gr.args]
+            ds = partials(gr.prim, m, xs, V[gr.s:gr.e], None if gr.arity == VARIADIC else gr.want)
+            parts = [u * d for d, w in zip(ds, gr.want) if w]
+            if gr.split:  # the operands' target rows are disjoint: one scatter each
+                for sc, c in zip(gr.scatter, parts):
+                    sc.add(np, G, c)
             else:
-                xs = [a.value if type(a) is _Const else V[a] for a in gr.args]
-                ds = partials(gr.prim, m, xs, V[gr.s:gr.e], None if gr.arity == VARIADIC else gr.want)
-                parts = [u * d for d, w in zip(ds, gr.want) if w]
-                C = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            gr.scatter.add(np, G, C)
+                gr.scatter.add(np, G, parts[0] if len(parts) == 1 else np.concatenate(parts))
         return G
 
     def run(self, np, columns, size):
@@ -291,22 +306,26 @@ def compile(g):
             if any(sg != 1.0 for sg in signs):
                 gr.signs = np.array(signs)[:, None]
             keep = [j for j, t in enumerate(tnodes) if dep[t]]
-            gr.owner = np.array([owner[j] for j in keep], dtype=np.intp)
-            if gr.signs is not None:
-                gr.signs = gr.signs[keep] if len(keep) < len(trows) else gr.signs
             pos = [j - starts[owner[j]] for j in keep]
-            gr.scatter = _Scatter(np, [trows[j] for j in keep],
-                                  [(members[owner[j]], q) for j, q in zip(keep, pos)]) if keep else None
+            gr.split = False
+            gr.scatter = _Scatter(np, [trows[j] for j in keep], [(members[owner[j]], q) for j, q in zip(keep, pos)],
+                                  [owner[j] for j in keep], [signs[j] for j in keep]) if keep else None
         else:
             p = PRIMITIVES[gr.op]
             gr.prim, gr.arity = p, p.arity
             width = len(args[members[0]])
             gr.args = [_operand(np, g, row, [args[i][k] for i in members]) for k in range(width)]
             gr.want = list(key[4])
-            targets = [row[args[i][k]] for k in range(width) if gr.want[k] for i in members]
-            ukeys = [(i, width - k) for k in range(width) if gr.want[k] for i in members]
-            gr.scatter = _Scatter(np, targets, ukeys) if targets else None
-            gr.terms = gr.starts = gr.owner = gr.width = None
+            wanted = [k for k in range(width) if gr.want[k]]
+            per = [[row[args[i][k]] for i in members] for k in wanted]
+            gr.split = len(per) > 1 and len(set().union(*map(set, per))) == sum(len(set(t)) for t in per)
+            if gr.split:
+                gr.scatter = [_Scatter(np, t, [(i, 0) for i in members]) for t in per]
+            else:
+                targets = [r for t in per for r in t]
+                ukeys = [(i, width - k) for k in wanted for i in members]
+                gr.scatter = _Scatter(np, targets, ukeys) if targets else None
+            gr.terms = gr.starts = gr.width = None
         groups.append(gr)
     fused_rows = {}
     for i, (s, k) in final.items():

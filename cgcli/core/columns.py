@@ -132,18 +132,22 @@ class Batches:
         self.fvals = np.array([float(fixed[k]) for k in consts])[:, None]
         self.prows = np.array([p.var_rows[k] for k in self.params], dtype=np.intp)
 
+        self.x = None  # the parameters as a vector while batches run here (flush() writes them back)
+
     def step(self, np, theta, idx, lr):
-        """One batch and its SGD update of `theta`: the batch's total cost, or None (theta
-        unchanged) when a cost or gradient is not finite (the caller's per-node step then
-        names the row and the node)."""
+        """One batch and its SGD update of the parameters: the batch's total cost, or None
+        (nothing updated) when a cost or gradient is not finite: the caller's per-node
+        step then names the row and the node. `theta` is read on the first step after
+        a flush(), and is stale until the next flush()."""
         p = self.plan
+        if self.x is None:
+            self.x = np.array([theta[k] for k in self.params])
         V = p.new(np, len(idx))
         if self.data is not None:
             V[self.drows] = self.data[:, idx]
         if len(self.frows):
             V[self.frows] = self.fvals
-        x = np.array([theta[k] for k in self.params])
-        V[self.prows] = x[:, None]
+        V[self.prows] = self.x[:, None]
         with np.errstate(all="ignore"):
             p.forward(np, V)
             G = p.backward(np, V)
@@ -151,9 +155,35 @@ class Batches:
             grads = G[self.prows].mean(axis=1)
         if not (math.isfinite(cost) and np.isfinite(grads).all()):
             return None
-        x -= lr * grads
-        theta.update(zip(self.params, x.tolist()))
+        self.x -= lr * grads
         return cost
+
+    def flush(self, theta):
+        """Write the parameters back into `theta`; the next step reads it again."""
+        if self.plan is not None and self.x is not None:
+            theta.update(zip(self.params, self.x.tolist()))
+            self.x = None
+
+
+def totals(g, columns, size, ids, chunk=2048):
+    """The output's values over `size` rows and the gradients of the nodes `ids` (None
+    where an id is None or the node has none), `chunk` rows at a time (the block plan's
+    arrays are nodes x rows: a chunk keeps them in cache)."""
+    import numpy as np
+    out = np.empty(size)
+    grads = [None if i is None else np.empty(size) for i in ids]
+    for lo in range(0, size, chunk):
+        hi = min(size, lo + chunk)
+        part = {k: (v[lo:hi] if getattr(v, "shape", None) == (size,) else v) for k, v in columns.items()}
+        v, gr = run(g, part, hi - lo)
+        out[lo:hi] = v[-1]
+        for k, i in enumerate(ids):
+            if i is not None:
+                if gr[i] is None:
+                    grads[k] = None
+                elif grads[k] is not None:
+                    grads[k][lo:hi] = gr[i]
+    return out, grads
 
 
 class Values:
