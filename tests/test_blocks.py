@@ -238,3 +238,27 @@ def test_train_names_a_bad_row_as_the_per_node_passes_do(tmp_path, monkeypatch):
     monkeypatch.setattr(blocks, "plan_for", lambda g: None)
     assert fast == go()
     assert fast.startswith("epoch 1, row 38: ") and "log" in fast
+
+
+def test_a_run_in_blocks_of_rows_gives_the_output_the_inputs_gradients_and_bad_rows():
+    text = "s = " + " + ".join("w%d*tanh(x + %d*y)" % (k, k) for k in range(60)) + "\nlog(s) + z"
+    g = parse_program(text).graph
+    plan = blocks.plan_for(g)
+    size = 5 * plan.step(10**9)  # five blocks of rows
+    assert plan.step(size) < size
+    rng = np.random.default_rng(2)
+    cols = {"w%d" % k: float(rng.uniform(0, 1)) for k in range(60)}
+    cols.update(x=rng.uniform(-1, 1, size), y=rng.uniform(-1, 1, size), z=rng.uniform(-1, 1, size))
+    cols["z"][[7, size - 1]] = np.inf
+    v, gr = columns.run(g, cols, size)
+    pv, pg = columns.run(g, cols, size, blocks=False)
+    assert v.kept is not None
+    assert np.allclose(v[-1], pv[-1], rtol=TOL, equal_nan=True)
+    for i in g.inputs.values():
+        assert np.allclose(gr[i], pg[i], rtol=TOL, atol=TOL, equal_nan=True)
+    assert columns.bad_rows(np, v, gr).tolist() == columns.bad_rows(np, pv, pg).tolist()
+    ids = [g.inputs["w3"]]  # as train's batch step asks: the values and some gradients
+    assert (columns.bad_rows(np, v, [gr[i] for i in ids]).tolist()
+            == columns.bad_rows(np, pv, [pg[i] for i in ids]).tolist())
+    with pytest.raises(LookupError):
+        v[g.env["s"] - 1]

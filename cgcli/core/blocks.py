@@ -24,13 +24,16 @@ in which a shared node's contributions are added (a few ulps: tests/test_blocks.
 """
 
 import weakref
+from typing import Any
 
 from .primitives import PRIMITIVES, VARIADIC, numpy_namespace, partials
 from .tape import CONST, VAR
 
 SUM = "sum"  # the fused n-ary sum
 MIN_NODES = 48  # below this many operation nodes the per-node passes are as fast
-MIN_WIDTH = 3.0  # operation nodes per group, at least (a chain is one node per level)
+MIN_WIDTH = 3.0
+CACHE_CELLS = 196608  # nodes x rows run at a time (1.5 MiB of values, as much of gradients)
+MIN_STEP = 256  # operation nodes per group, at least (a chain is one node per level)
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -110,8 +113,25 @@ def _signs(np, signs, j):
 
 
 class Group:
+    """One block operation: the nodes of rows s:e, one primitive `prim` (or SUM) over
+    `args` (per operand: a slice or index array of V's rows, or a _Const)."""
+
     __slots__ = ("op", "prim", "s", "e", "args", "want", "dep", "scatter", "terms", "signs", "starts",
                  "arity", "width", "split")
+    op: Any
+    prim: Any
+    s: int
+    e: int
+    args: Any
+    want: Any
+    dep: bool
+    scatter: Any
+    terms: Any
+    signs: Any
+    starts: Any
+    arity: Any
+    width: Any
+    split: bool
 
 
 class Plan:
@@ -160,9 +180,11 @@ class Plan:
                 out[...] = gr.prim.vf(np, xs) if gr.arity == VARIADIC else gr.prim.vf(np, *xs)
         return V
 
-    def backward(self, np, V):
-        """G (nodes x rows): the output's gradient with respect to every row's node."""
-        G = np.zeros(V.shape)  # calloc: the untouched rows cost nothing
+    def backward(self, np, V, G=None):
+        """G (nodes x rows): the output's gradient with respect to every row's node
+        (into `G`, zeros of V's shape, when given)."""
+        if G is None:
+            G = np.zeros(V.shape)  # calloc: the untouched rows cost nothing
         G[self.out] = 1.0
         m = numpy_namespace(np)
         for gr in reversed(self.groups):
@@ -182,7 +204,13 @@ class Plan:
                 gr.scatter.add(np, G, parts[0] if len(parts) == 1 else np.concatenate(parts))
         return G
 
+    def step(self, size):
+        """Rows per block of a run of `size` rows: all of them, or CACHE_CELLS cells of V."""
+        step = max(MIN_STEP, CACHE_CELLS // self.n_rows)
+        return size if size <= 2 * step else step
+
     def run(self, np, columns, size):
+        """(V, G) over `size` rows at once."""
         V = self.new(np, size)
         self.fill(np, V, columns, size)
         self.forward(np, V)
@@ -220,7 +248,7 @@ def compile(g):
         if len(t) < 3:  # a single add/sub stays a node of its own
             del terms[i]
     # a fused inner node points at the final sum
-    final = {}
+    final: dict = {}
     for i in range(n - 1, -1, -1):
         if i in fused:
             s, k = fused[i]
@@ -293,7 +321,11 @@ def compile(g):
         if gr.op == SUM:
             gr.prim, gr.arity, gr.args, gr.want = None, None, None, None
             gr.width = key[3]
-            trows, signs, starts, owner, tnodes = [], [], [], [], []
+            trows: list = []
+            signs: list = []
+            starts: list = []
+            owner: list = []
+            tnodes: list = []
             for k, i in enumerate(members):
                 starts.append(len(trows))
                 for t, sg in terms[i]:

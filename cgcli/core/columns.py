@@ -69,12 +69,43 @@ def run(g, columns, size, blocks=True):
         from .blocks import plan_for
         plan = plan_for(g)
     with np.errstate(all="ignore"):
-        if plan is not None:
+        if plan is not None and plan.step(size) == size:
             V, G = plan.run(np, columns, size)
             return Values(plan, V), Grads(plan, G)
+        if plan is not None:  # a block of rows at a time: the output's values, the inputs' gradients
+            vals, grads, bad_v, bad_g = _run_rows(np, plan, columns, size, [plan.out], list(plan.var_rows.values()))
+            return Values(plan, None, vals, bad_v), Grads(plan, None, grads, bad_g)
         v = forward(np, g, columns, size)
         gr = backward(np, g, v, size)
     return v, gr
+
+
+def _run_rows(np, plan, columns, size, vrows, grows):
+    """A run a block of rows at a time (plan.step), reusing one V and one G (fresh
+    memory for every block costs more than the block's arithmetic): the rows
+    `vrows` of V and `grows` of G over all `size` rows ({row: array}), and the masks
+    of the rows where any value, and where any gradient, is not finite."""
+    step = plan.step(size)
+    V, G = plan.new(np, step), np.empty((plan.n_rows, step))
+    vals = {r: np.empty(size) for r in vrows}
+    grads = {r: np.empty(size) for r in grows}
+    bad_v, bad_g = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    for lo in range(0, size, step):
+        hi = min(size, lo + step)
+        n = hi - lo
+        part = {k: (x[lo:hi] if getattr(x, "shape", None) == (size,) else x) for k, x in columns.items()}
+        Vc, Gc = (V, G) if n == step else (V[:, :n], G[:, :n])
+        plan.fill(np, Vc, part, n)
+        plan.forward(np, Vc)
+        Gc[...] = 0.0
+        plan.backward(np, Vc, Gc)
+        for r, a in vals.items():
+            a[lo:hi] = Vc[r]
+        for r, a in grads.items():
+            a[lo:hi] = Gc[r]
+        bad_v[lo:hi] = ~np.isfinite(Vc).all(axis=0)
+        bad_g[lo:hi] = ~np.isfinite(Gc).all(axis=0)
+    return vals, grads, bad_v, bad_g
 
 
 def bad_rows(np, values, grads):
@@ -82,9 +113,10 @@ def bad_rows(np, values, grads):
     block run's values every node's row is checked at once; a fused inner node of a
     sum is not kept, but a non-finite one makes the sum non-finite too."""
     if isinstance(values, Values):
-        bad = ~np.isfinite(values.V).all(axis=0)
+        # a run a block of rows at a time has the masks; else V and G are checked whole
+        bad = values.bad.copy() if values.bad is not None else ~np.isfinite(values.V).all(axis=0)
         if isinstance(grads, Grads):
-            return bad | ~np.isfinite(grads.G).all(axis=0)
+            return bad | (grads.bad if grads.bad is not None else ~np.isfinite(grads.G).all(axis=0))
         for x in grads:
             if x is not None:
                 bad |= ~np.isfinite(x)
@@ -178,23 +210,34 @@ def totals(g, columns, size, ids, chunk=2048):
         v, gr = run(g, part, hi - lo)
         out[lo:hi] = v[-1]
         for k, i in enumerate(ids):
-            if i is not None:
+            col = grads[k]
+            if i is not None and col is not None:
                 if gr[i] is None:
                     grads[k] = None
-                elif grads[k] is not None:
-                    grads[k][lo:hi] = gr[i]
+                else:
+                    col[lo:hi] = gr[i]
     return out, grads
 
 
 class Values:
-    """Every node's values from a block run, as the per-node passes give them: a row
-    of V, or for a fused inner node its prefix of the sum (made when asked for)."""
+    """Every node's values from a block run, as the per-node passes give them: its row
+    of V, or for a fused inner node its prefix of the sum (made when asked for). A run
+    a block of rows at a time keeps only some rows (`kept`, {row: array}) and the mask
+    of the rows where a value is not finite (`bad`); asking for another node's values
+    is a LookupError."""
 
-    def __init__(self, plan, V):
-        self.plan, self.V = plan, V
+    def __init__(self, plan, V, kept=None, bad=None):
+        self.plan, self.V, self.kept, self.bad = plan, V, kept, bad
 
     def __len__(self):
         return len(self.plan.row)
+
+    def _row(self, r):
+        if self.kept is not None:
+            if r not in self.kept:
+                raise LookupError("values of this node are not kept by a run in blocks of rows")
+            return self.kept[r]
+        return self.V[r]
 
     def __getitem__(self, i):
         plan = self.plan
@@ -202,14 +245,14 @@ class Values:
             i += len(plan.row)
         f = plan.fused.get(i)
         if f is None:
-            return self.V[plan.row[i]]
+            return self._row(plan.row[i])
         rows, signs = f
-        acc = self.V[rows[0]].copy()
+        acc = self._row(rows[0]).copy()
         for r, sg in zip(rows[1:], signs[1:]):
             if sg == 1.0:
-                acc += self.V[r]
+                acc += self._row(r)
             else:
-                acc -= self.V[r]
+                acc -= self._row(r)
         return acc
 
     def __iter__(self):
@@ -217,10 +260,12 @@ class Values:
 
 
 class Grads:
-    """Every node's gradient rows from a block run (None for a node that depends on no input)."""
+    """Every node's gradient rows from a block run (None for a node that depends on no
+    input); from a run in blocks of rows, the inputs' only (`kept`) and the mask of the
+    rows where any gradient is not finite (`bad`)."""
 
-    def __init__(self, plan, G):
-        self.plan, self.G = plan, G
+    def __init__(self, plan, G, kept=None, bad=None):
+        self.plan, self.G, self.kept, self.bad = plan, G, kept, bad
 
     def __len__(self):
         return len(self.plan.row)
@@ -229,7 +274,14 @@ class Grads:
         plan = self.plan
         if i < 0:
             i += len(plan.row)
-        return self.G[plan.row[i]] if plan.dep[i] else None
+        if not plan.dep[i]:
+            return None
+        r = plan.row[i]
+        if self.kept is not None:
+            if r not in self.kept:
+                raise LookupError("gradients of this node are not kept by a run in blocks of rows")
+            return self.kept[r]
+        return self.G[r]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
