@@ -23,6 +23,7 @@ sums, products and the other IEEE operations; gradients differ only in the order
 in which a shared node's contributions are added (a few ulps: tests/test_blocks.py).
 """
 
+import threading
 import weakref
 from typing import Any
 
@@ -144,6 +145,7 @@ class Plan:
         self.var_rows, self.const_rows, self.const_vals = var_rows, const_rows, const_vals
         self.dep, self.out, self.nodes = dep, out, nodes
         self.var_names, self.var_list = list(var_rows), list(var_rows.values())
+        self.local = threading.local()  # scratch arrays, per thread
 
     def new(self, np, size):
         """V with the constants' rows filled; the caller fills the inputs' rows."""
@@ -203,6 +205,15 @@ class Plan:
             else:
                 gr.scatter.add(np, G, parts[0] if len(parts) == 1 else np.concatenate(parts))
         return G
+
+    def scratch(self, np, step):
+        """V (constants filled) and G for blocks of `step` rows, kept for the next run of
+        this thread (new memory each run costs page faults: a third of the time)."""
+        local = self.local
+        hit = getattr(local, "pair", None)
+        if hit is None or hit[0].shape[1] != step:
+            hit = local.pair = (self.new(np, step), np.empty((self.n_rows, step)))
+        return hit
 
     def step(self, size):
         """Rows per block of a run of `size` rows: all of them, or CACHE_CELLS cells of V."""

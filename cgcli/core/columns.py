@@ -86,7 +86,7 @@ def _run_rows(np, plan, columns, size, vrows, grows):
     `vrows` of V and `grows` of G over all `size` rows ({row: array}), and the masks
     of the rows where any value, and where any gradient, is not finite."""
     step = plan.step(size)
-    V, G = plan.new(np, step), np.empty((plan.n_rows, step))
+    V, G = plan.scratch(np, step)
     vals = {r: np.empty(size) for r in vrows}
     grads = {r: np.empty(size) for r in grows}
     bad_v, bad_g = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
