@@ -65,52 +65,32 @@ def _index(np, rows):
     return np.array(rows, dtype=np.intp)
 
 
-class _Scatter:
-    """Add a stack of contributions C (k x rows) into the gradient rows `targets`, in a
-    fixed order: per target row, its contributions in the order the scalar backward
-    pass adds them (`keys`: (user node, sub-key), largest first), one after another
-    (a reduction over the middle axis of a (targets, count, rows) stack, grouped by
-    count), then added to the row. A target with one contribution is added directly,
-    a contiguous run of such targets as one slice. `src` (optional): contribution j
-    is C[src[j]] (times signs[j]), so that a sum's gradient rows are read once."""
+class _Pull:
+    """A group's gradient rows from the contributions in E (one row of E per edge
+    user -> operand): per node, its contributions in the order the scalar backward
+    pass adds them (users from the last to the first; a user's operands in order),
+    one after another, starting from 0.0 as the scalar pass does (so that -0.0 + 0.0
+    is 0.0 there too). Nodes with the same number of contributions are one gather
+    and one reduction over the middle axis of a (nodes, count, rows) stack."""
 
-    def __init__(self, np, targets, keys, src=None, signs=None):
-        t = np.array(targets, dtype=np.intp)
-        users = np.array([k[0] for k in keys], dtype=np.int64)
-        subs = np.array([k[1] for k in keys], dtype=np.int64)
-        perm = np.lexsort((-subs, -users, t))  # by target, then the scalar pass's order
-        ts = t[perm]
-        starts = np.flatnonzero(np.concatenate(([True], ts[1:] != ts[:-1])))
-        counts = np.diff(np.append(starts, len(ts)))
-        src = np.arange(len(targets)) if src is None else np.asarray(src, dtype=np.intp)
+    def __init__(self, np, nodes):
+        by: dict = {}
+        for r, edges in nodes:
+            if edges:
+                ordered = [slot for _, slot in sorted(edges, key=lambda e: e[0], reverse=True)]
+                by.setdefault(len(ordered), []).append((r, ordered))
         self.parts = []
-        for c in sorted(set(counts.tolist())):
-            sel = starts[counts == c]
-            if c == 1:  # runs of consecutive target rows
-                rows = ts[sel]
-                cut = np.flatnonzero(np.diff(rows) != 1) + 1
-                for lo, hi in zip(np.concatenate(([0], cut)), np.concatenate((cut, [len(rows)]))):
-                    j = perm[sel[lo:hi]]
-                    self.parts.append((1, hi - lo, slice(int(rows[lo]), int(rows[hi - 1]) + 1),
-                                       _index(np, src[j].tolist()), _signs(np, signs, j)))
-                continue
-            j = perm[(sel[:, None] + np.arange(c)[None, :]).ravel()]
-            self.parts.append((c, len(sel), _index(np, ts[sel].tolist()), _index(np, src[j].tolist()),
-                               _signs(np, signs, j)))
+        for c in sorted(by):
+            rows = [r for r, _ in by[c]]
+            idx = [slot for _, ordered in by[c] for slot in ordered]
+            self.parts.append((c, len(rows), _index(np, rows), _index(np, idx)))
 
-    def add(self, np, G, C):
-        for c, k, rows, idx, sg in self.parts:
-            X = C[idx]
-            if sg is not None:
-                X = X * sg
-            G[rows] += X if c == 1 else X.reshape(k, c, X.shape[-1]).sum(axis=1)
-
-
-def _signs(np, signs, j):
-    if signs is None:
-        return None
-    s = np.asarray(signs)[j]
-    return None if (s == 1.0).all() else s[:, None]
+    def pull(self, np, G, E):
+        for c, k, rows, idx in self.parts:
+            X = E[idx]
+            if c > 1:
+                X = X.reshape(k, c, X.shape[-1]).sum(axis=1)
+            G[rows] = X + 0.0
 
 
 class Group:
@@ -118,7 +98,7 @@ class Group:
     `args` (per operand: a slice or index array of V's rows, or a _Const)."""
 
     __slots__ = ("op", "prim", "s", "e", "args", "want", "dep", "scatter", "terms", "signs", "starts",
-                 "arity", "width", "split")
+                 "arity", "width", "split", "edges", "owner", "esigns")
     op: Any
     prim: Any
     s: int
@@ -133,6 +113,9 @@ class Group:
     arity: Any
     width: Any
     split: bool
+    edges: Any
+    owner: Any
+    esigns: Any
 
 
 class Plan:
@@ -182,28 +165,33 @@ class Plan:
                 out[...] = gr.prim.vf(np, xs) if gr.arity == VARIADIC else gr.prim.vf(np, *xs)
         return V
 
-    def backward(self, np, V, G=None):
+    def backward(self, np, V, G=None, E=None):
         """G (nodes x rows): the output's gradient with respect to every row's node
-        (into `G`, zeros of V's shape, when given)."""
+        (into `G` and the contributions' `E` when given: zeros of V's shape, and
+        (self.slots x rows)). A group's gradient rows are pulled from E (_Pull), then
+        it writes its own contributions into its slices of E."""
         if G is None:
             G = np.zeros(V.shape)  # calloc: the untouched rows cost nothing
+        if E is None:
+            E = np.empty((self.slots, V.shape[1]))
         G[self.out] = 1.0
         m = numpy_namespace(np)
         for gr in reversed(self.groups):
-            if not gr.dep or gr.scatter is None:
+            gr.scatter.pull(np, G, E)
+            if not gr.dep or not gr.split:
                 continue
             u = G[gr.s:gr.e]
             if gr.op == SUM:
-                gr.scatter.add(np, G, u)
+                out = E[gr.edges]
+                np.take(u, gr.owner, axis=0, out=out) if type(gr.owner) is not slice else np.copyto(out, u[gr.owner])
+                if gr.esigns is not None:
+                    out *= gr.esigns
                 continue
             xs = [a.value if type(a) is _Const else V[a] for a in gr.args]
             ds = partials(gr.prim, m, xs, V[gr.s:gr.e], None if gr.arity == VARIADIC else gr.want)
-            parts = [u * d for d, w in zip(ds, gr.want) if w]
-            if gr.split:  # the operands' target rows are disjoint: one scatter each
-                for sc, c in zip(gr.scatter, parts):
-                    sc.add(np, G, c)
-            else:
-                gr.scatter.add(np, G, parts[0] if len(parts) == 1 else np.concatenate(parts))
+            for sl, d in zip(gr.edges, [d for d, w in zip(ds, gr.want) if w]):
+                np.multiply(u, d, out=E[sl])
+        self.leaves.pull(np, G, E)
         return G
 
     def scratch(self, np, step):
@@ -212,12 +200,12 @@ class Plan:
         local = self.local
         hit = getattr(local, "pair", None)
         if hit is None or hit[0].shape[1] != step:
-            hit = local.pair = (self.new(np, step), np.empty((self.n_rows, step)))
+            hit = local.pair = (self.new(np, step), np.empty((self.n_rows, step)), np.empty((self.slots, step)))
         return hit
 
     def step(self, size):
         """Rows per block of a run of `size` rows: all of them, or CACHE_CELLS cells of V."""
-        step = max(MIN_STEP, CACHE_CELLS // self.n_rows)
+        step = max(MIN_STEP, CACHE_CELLS // (self.n_rows + self.slots // 2))
         return size if size <= 2 * step else step
 
     def run(self, np, columns, size):
@@ -251,9 +239,9 @@ def compile(g):
             if a in terms and uses[a] == 1 and a != n - 1:
                 t = terms.pop(a)
                 fused[a] = (i, len(t))
-                t.append((b, sign))
+                t.append((b, sign, i))
             else:
-                t = [(a, 1.0), (b, sign)]
+                t = [(a, 1.0, i), (b, sign, i)]
             terms[i] = t
     for i, t in list(terms.items()):
         if len(t) < 3:  # a single add/sub stays a node of its own
@@ -280,7 +268,7 @@ def compile(g):
         if i in final:
             continue
         if i in terms:
-            ins = [t for t, _ in terms[i]]
+            ins = [t[0] for t in terms[i]]
             key: tuple = (SUM, len(ins))
         else:
             ins = list(args[i])
@@ -321,6 +309,8 @@ def compile(g):
         row[i] = row[s]
     groups = []
     nodes = 0
+    into: dict = {}  # node -> [((user, sub-key), slot of E)]: the contributions to its gradient
+    slots = 0
     for key in order:
         members = keys[key]
         nodes += len(members)
@@ -337,46 +327,59 @@ def compile(g):
             starts: list = []
             owner: list = []
             tnodes: list = []
+            ukeys: list = []
             for k, i in enumerate(members):
                 starts.append(len(trows))
-                for t, sg in terms[i]:
+                for p_, (t, sg, adder) in enumerate(terms[i]):
                     trows.append(row[t])
                     signs.append(sg)
                     owner.append(k)
                     tnodes.append(t)
+                    # the scalar pass: the first add gives its left operand, then its right one
+                    ukeys.append((adder, 2 if p_ == 0 else 1))
             gr.terms = _index(np, trows)
             gr.starts = np.array(starts, dtype=np.intp)
             if any(sg != 1.0 for sg in signs):
                 gr.signs = np.array(signs)[:, None]
             keep = [j for j, t in enumerate(tnodes) if dep[t]]
-            pos = [j - starts[owner[j]] for j in keep]
-            gr.split = False
-            gr.scatter = _Scatter(np, [trows[j] for j in keep], [(members[owner[j]], q) for j, q in zip(keep, pos)],
-                                  [owner[j] for j in keep], [signs[j] for j in keep]) if keep else None
+            gr.edges = slice(slots, slots + len(keep))
+            for j in keep:
+                into.setdefault(tnodes[j], []).append((ukeys[j], slots))
+                slots += 1
+            gr.owner = _index(np, [owner[j] for j in keep])
+            esg = [signs[j] for j in keep]
+            gr.esigns = None if all(x == 1.0 for x in esg) else np.array(esg)[:, None]
+            gr.split = bool(keep)
         else:
             p = PRIMITIVES[gr.op]
             gr.prim, gr.arity = p, p.arity
             width = len(args[members[0]])
             gr.args = [_operand(np, g, row, [args[i][k] for i in members]) for k in range(width)]
             gr.want = list(key[4])
-            wanted = [k for k in range(width) if gr.want[k]]
-            per = [[row[args[i][k]] for i in members] for k in wanted]
-            gr.split = len(per) > 1 and len(set().union(*map(set, per))) == sum(len(set(t)) for t in per)
-            if gr.split:
-                gr.scatter = [_Scatter(np, t, [(i, 0) for i in members]) for t in per]
-            else:
-                targets = [r for t in per for r in t]
-                ukeys = [(i, width - k) for k in wanted for i in members]
-                gr.scatter = _Scatter(np, targets, ukeys) if targets else None
-            gr.terms = gr.starts = gr.width = None
+            gr.edges = []
+            for k in range(width):
+                if gr.want[k]:
+                    gr.edges.append(slice(slots, slots + len(members)))
+                    for i in members:  # the scalar pass: a node's operands in order
+                        into.setdefault(args[i][k], []).append(((i, width - k), slots))
+                        slots += 1
+            gr.split = bool(gr.edges)
+            gr.terms = gr.starts = gr.width = gr.owner = gr.esigns = None
         groups.append(gr)
+    # each group's gradients, pulled from E before its own backward runs (its users are all
+    # at higher levels), in the scalar pass's order: users from the last to the first
+    for key, gr in zip(order, groups):
+        gr.scatter = _Pull(np, [(row[i], into.get(i, [])) for i in keys[key]])
+    leaves_pull = _Pull(np, [(row[i], into.get(i, [])) for i in var_nodes])
     fused_rows = {}
     for i, (s, k) in final.items():
-        fused_rows[i] = ([row[t] for t, _ in terms[s][:k]], [sg for _, sg in terms[s][:k]])
+        fused_rows[i] = ([row[t[0]] for t in terms[s][:k]], [t[1] for t in terms[s][:k]])
     var_rows = {g.attr[i]: row[i] for i in var_nodes}
     const_rows = np.array([row[i] for i in const_nodes], dtype=np.intp)
     const_vals = np.array([float(g.attr[i]) for i in const_nodes])
-    return Plan(r, row, fused_rows, groups, var_rows, const_rows, const_vals, list(dep), row[n - 1], nodes)
+    plan = Plan(r, row, fused_rows, groups, var_rows, const_rows, const_vals, list(dep), row[n - 1], nodes)
+    plan.leaves, plan.slots = leaves_pull, slots
+    return plan
 
 
 def _operand(np, g, row, nodes):

@@ -86,7 +86,7 @@ def _run_rows(np, plan, columns, size, vrows, grows):
     `vrows` of V and `grows` of G over all `size` rows ({row: array}), and the masks
     of the rows where any value, and where any gradient, is not finite."""
     step = plan.step(size)
-    V, G = plan.scratch(np, step)
+    V, G, E = plan.scratch(np, step)
     vals = {r: np.empty(size) for r in vrows}
     grads = {r: np.empty(size) for r in grows}
     bad_v, bad_g = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
@@ -94,11 +94,11 @@ def _run_rows(np, plan, columns, size, vrows, grows):
         hi = min(size, lo + step)
         n = hi - lo
         part = {k: (x[lo:hi] if getattr(x, "shape", None) == (size,) else x) for k, x in columns.items()}
-        Vc, Gc = (V, G) if n == step else (V[:, :n], G[:, :n])
+        Vc, Gc, Ec = (V, G, E) if n == step else (V[:, :n], G[:, :n], E[:, :n])
         plan.fill(np, Vc, part, n)
         plan.forward(np, Vc)
         Gc[...] = 0.0
-        plan.backward(np, Vc, Gc)
+        plan.backward(np, Vc, Gc, Ec)
         for r, a in vals.items():
             a[lo:hi] = Vc[r]
         for r, a in grads.items():
