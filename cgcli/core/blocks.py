@@ -129,6 +129,8 @@ class Plan:
         self.dep, self.out, self.nodes = dep, out, nodes
         self.var_names, self.var_list = list(var_rows), list(var_rows.values())
         self.local = threading.local()  # scratch arrays, per thread
+        self.leaves: Any = None  # the inputs' _Pull
+        self.slots = 0  # rows of E: one per edge (user -> operand)
 
     def new(self, np, size):
         """V with the constants' rows filled; the caller fills the inputs' rows."""
