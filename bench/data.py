@@ -15,7 +15,10 @@ start-up):
      Polars script with read_parquet/write_parquet (both checked to give the same doubles);
      with --big 10^7 rows too, and cgraph's peak memory 10^7 / 10^6 (goal <= 1.3x).
 
-    python bench/data.py [--quick] [--big] [--repeats 5]
+     and (issue 13, part 2) its rows per second through the column passes alone
+     and the whole process, with the block plan and with the per-node passes;
+
+    python bench/data.py [--quick] [--big] [--repeats 5] [--only200]
 """
 
 import argparse
@@ -217,11 +220,49 @@ def csv_round(n, repeats):
     return mc, data
 
 
+def columns_200(src, n200, data200, prog, repeats):
+    """Issue 13, part 2: the 200-node expression's rows per second through the column
+    passes alone (cgcli.columns on in-memory arrays) and through the whole process
+    (`cgraph eval -f P --data D`, CSV in and out, start-up included), with the block
+    plan (core/blocks.py) and with the per-node passes (the plan switched off: the
+    child process patches it out before running cgraph)."""
+    import numpy as np
+
+    import cgcli
+    from cgcli.core import blocks
+    rng = np.random.default_rng(0)
+    data = {k: rng.normal(size=n200) for k in "xyz"}
+    real = blocks.plan_for
+    res = {}
+    for label, plan in (("per-node", lambda g: None), ("blocks", real)):
+        blocks.plan_for = plan
+        cgcli.columns(src, data)
+        ts = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            cgcli.columns(src, data)
+            ts.append(time.perf_counter() - t)
+        res[label] = n200 / min(ts)
+    blocks.plan_for = real
+    code = ("import sys, runpy; from cgcli.core import blocks; blocks.plan_for = lambda g: None; "
+            "sys.argv = ['cgraph'] + sys.argv[1:]; runpy.run_module('cgcli', run_name='__main__')")
+    out = os.path.join(OUT, "data200_cols.csv")
+    whole = {}
+    for label, cmd in (("per-node", [sys.executable, "-c", code]), ("blocks", [CGRAPH])):
+        ts = [run(cmd + ["eval", "-f", prog, "--data", data200], stdout_path=out)[0] for _ in range(repeats)]
+        whole[label] = n200 / statistics.median(ts)
+    print("   issue 13, part 2 (rows/s, %d rows): column passes alone (cgcli.columns, in memory, best of %d): "
+          "per-node %.0f, blocks %.0f (%.2fx); whole process (median): per-node %.0f, blocks %.0f (%.2fx)" % (
+              n200, repeats, res["per-node"], res["blocks"], res["blocks"] / res["per-node"],
+              whole["per-node"], whole["blocks"], whole["blocks"] / whole["per-node"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10^5 rows: a smoke test in a few seconds")
     ap.add_argument("--big", action="store_true", help="10^7 rows as well (takes long)")
     ap.add_argument("--repeats", type=int)
+    ap.add_argument("--only200", action="store_true", help="only the 200-node expression (section 3)")
     a = ap.parse_args()
     repeats = a.repeats or (1 if a.quick else 5)
     n = 100_000 if a.quick else 1_000_000
@@ -231,6 +272,17 @@ def main():
         pl.__version__, subprocess.run([CGRAPH, "--version"], capture_output=True, text=True).stdout.strip(),
         os.cpu_count()))
 
+    if a.only200:
+        n200 = n // 10
+        data200 = os.path.join(OUT, "data_%d.csv" % n200)
+        make_rows(data200, n200)
+        src, nodes = expr_200()
+        prog = os.path.join(OUT, "data_expr200.cg")
+        with open(prog, "w") as fh:
+            fh.write(src + "\n")
+        print("3. a %d-node expression, %d rows" % (nodes, n200))
+        columns_200(src, n200, data200, prog, repeats)
+        return
     mem_small, data = csv_round(n, repeats)
     if a.big:
         mem_big, _ = csv_round(10 * n, max(1, repeats // 2))
@@ -262,6 +314,7 @@ def main():
           " %d characters" % (n200 / p, p, glen))
     print("   ratio cgraph/Polars %.2fx (> 1: cgraph slower)" % (c / p))
     print("   value: %s; gradients (summed in another order): %s" % (verdict(*same_v), verdict(*same)))
+    columns_200(src, n200, data200, prog, repeats)
 
     # 4. Parquet -> Parquet
     mem_pq = parquet_round(pl, n, data, repeats)

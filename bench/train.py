@@ -42,7 +42,10 @@ starting values moves the 2-16-16-1 batch-size-1 parameters by ~1e-12 (relative)
 after one epoch and by up to ~1e-2 (absolute) after three), so agreement is
 asserted on short runs only.
 
-    python bench/train.py [--repeats 5] [--quick] [--json]
+    python bench/train.py [--repeats 5] [--quick] [--json] [--blocks]
+
+--blocks: only the 2-16-16-1 batch-100 case, the block plan (core/blocks.py)
+against the per-node column passes and PyTorch (issue 13, part 2).
 
 The default run takes about two minutes, most of it the 2-16-16-1 batch-size-1
 rows (one epoch is 10^4 forward/backward passes of a ~1000-node tape).
@@ -276,6 +279,44 @@ def check_cli(net, init_path, epochs, bs, p_api):
     assert p_cli == p_api, "%s batch %d: the CLI and the API learn different parameters" % (net.label, bs)
 
 
+# ---- issue 13, part 2: the block plan --------------------------------------------
+
+def blocks_case(net, program, init, repeats, epochs=10, bs=100):
+    """The 2-16-16-1 network, batch 100: ms per epoch with the block plan (core/blocks.py),
+    with the per-node column passes (the plan switched off) and PyTorch; the parameters
+    after 2 epochs compared (asserted to 1e-9) between the three."""
+    from cgcli.core import blocks
+    real = blocks.plan_for
+
+    def per_node(fn, *args):
+        blocks.plan_for = lambda g: None
+        try:
+            return fn(*args)
+        finally:
+            blocks.plan_for = real
+
+    p_blk = run_cgraph(net, program, init, 2, bs)[1]
+    p_old = per_node(run_cgraph, net, program, init, 2, bs)[1]
+    p_t = run_torch(net, init, 2, bs)[1]
+    d_old, d_t = max_rel_diff(p_blk, p_old), max_rel_diff(p_blk, p_t)
+    assert agree(p_blk, p_old) and agree(p_blk, p_t), (d_old, d_t)
+    t_blk, t_old, t_t = [], [], []
+    for _ in range(repeats):
+        t_blk.append(run_cgraph(net, program, init, epochs, bs)[0] / epochs)
+        t_old.append(per_node(run_cgraph, net, program, init, epochs, bs)[0] / epochs)
+        t_t.append(run_torch(net, init, epochs, bs)[0] / epochs)
+    b, o, t = (statistics.median(x) for x in (t_blk, t_old, t_t))
+    print("issue 13, part 2 (the block plan): %s, batch %d, %d epochs per timed call (each includes its "
+          "CSV read and final pass)" % (net.label, bs, epochs))
+    print("  cgraph blocks %.1f ms/epoch, per-node passes %.1f ms/epoch, PyTorch %.1f ms/epoch" % (
+        1e3 * b, 1e3 * o, 1e3 * t))
+    print("  blocks / PyTorch time: %.2fx (goal <= 2x); per-node / PyTorch: %.1fx; blocks speed-up %.1fx"
+          % (b / t, o / t, o / b))
+    print("  parameters after 2 epochs: blocks vs per-node max rel diff %.1e, blocks vs PyTorch %.1e "
+          "(both asserted <= %g)" % (d_old, d_t, RTOL))
+    return dict(blocks_ms=1e3 * b, pernode_ms=1e3 * o, torch_ms=1e3 * t, ratio=b / t, d_pernode=d_old, d_torch=d_t)
+
+
 # ---- main -------------------------------------------------------------------------
 
 def main():
@@ -283,6 +324,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per contender and case (median)")
     ap.add_argument("--quick", action="store_true", help="a tenth of the epochs, one repeat fewer")
     ap.add_argument("--json", action="store_true", help="also print the results as JSON")
+    ap.add_argument("--blocks", action="store_true",
+                    help="only issue 13's case: 2-16-16-1 batch 100, block plan vs per-node vs PyTorch")
     a = ap.parse_args()
 
     import torch
@@ -298,6 +341,10 @@ def main():
         assert sorted(init) == sorted(n for n in prog.graph.inputs if n not in ("x1", "x2", "y"))
         nets[net.label] = (net, prog, init, path)
 
+    if a.blocks:
+        _, prog, init, _ = nets[mlp.label]
+        blocks_case(mlp, prog, init, repeats=a.repeats)
+        return
     # (net, batch size, epochs per timed call)
     scale = 0.1 if a.quick else 1.0
     repeats = max(1, a.repeats - 1) if a.quick else a.repeats

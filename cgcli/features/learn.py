@@ -271,6 +271,10 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     reason, converged, interrupted = "reached --epochs %d" % epochs, False, False
     order = np.arange(n)
     epoch = 0
+    fast = None
+    if batch_size > 1 and rule is None:  # SGD on mini-batches: whole-array operations (core/blocks.py)
+        from ..core.columns import Batches
+        fast = Batches(np, g, cols, data_names, fixed, params)
     try:
         with no_gc():
             for epoch in range(1, epochs + 1):
@@ -279,7 +283,15 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                 total = 0.0
                 for start in range(0, n, batch_size):
                     idx = order[start:start + batch_size]
+                    if fast is not None and fast.plan is not None and len(idx) > 1:
+                        cost = fast.step(np, theta, idx, lr)
+                        if cost is not None:  # a finite batch, the parameters updated (sgd)
+                            total += cost / n
+                            continue
+                        fast.flush(theta)
                     if len(idx) == 1:  # the scalar passes: one row, one step (the tutorial's loop)
+                        if fast is not None:
+                            fast.flush(theta)
                         cost, grads = _row_step(g, cols, data_names, fixed, theta, ids, epoch, int(idx[0]))
                     else:
                         cost, grads = _batch_step(np, batch, g, cols, data_names, fixed, theta, ids, epoch, idx,
@@ -292,6 +304,8 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                         x = [theta[p] for p in params]
                         rule.step(x, grads)
                         theta.update(zip(params, x))
+                if fast is not None:
+                    fast.flush(theta)
                 mean = total
                 if not math.isfinite(mean) or abs(mean) > DIVERGED:
                     raise CgraphError("diverged at epoch %d: the mean cost reached %s" % (epoch, fmt(mean)),
@@ -306,6 +320,8 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                     break
     except KeyboardInterrupt:
         reason, interrupted = "interrupted in epoch %d" % epoch, True
+    if fast is not None:
+        fast.flush(theta)
     final, grads = _mean_cost(g, cols, fixed, theta, n, ids)
     return Outcome(reason, converged, len(history), final, theta, dict(zip(params, grads)), history, interrupted,
                    optimizer)
@@ -358,9 +374,9 @@ def _mean_cost(g, cols, fixed, theta, n, ids):
     c = dict(cols)
     c.update(fixed)
     c.update(theta)
-    v, gr = batch.run(g, c, n)
+    out, gr = batch.totals(g, c, n, ids)
     import numpy as np
-    return float(v[-1].mean()), _means(np, gr, ids)
+    return float(out.mean()), _means(np, dict(zip(ids, gr)), ids)
 
 
 def _means(np, gr, ids):
