@@ -173,26 +173,35 @@ class Graph:
         self._binary[op] = make
         return make
 
-    def leaves(self):
-        """(new_var(name), number(value)): var for a name that is not an input yet and
-        const(value) without a name, the parser's hot path for names and numbers.
-        The same nodes as var and const."""
+    def leaves(self, constants):
+        """(name(text), number(text)): the parser's hot path for names and numbers, one
+        call per token. name: the node the name reads (its binding in env, else the
+        input, else const(constants[text]), else a new input, as var makes it);
+        number: const(float(text)) without a name. The same nodes as var and const."""
         ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
-        nodep, unused, inputs = self.nodep, self._unused, self.inputs
+        nodep, unused, inputs, env, const = self.nodep, self._unused, self.inputs, self.env, self.const
+        env_get, inputs_get, ids_get = env.get, inputs.get, ids.get
 
-        def new_var(name):
-            i = ids[(VAR, name)] = inputs[name] = len(ops)
-            ops.append(VAR)
-            args.append(())
-            attr.append(name)
-            names.append(name)
-            depends.append(True)
-            unused.add(i)
+        def name(text):
+            i = env_get(text)
+            if i is None:
+                i = inputs_get(text)  # a name is an input or a constant, never both
+                if i is None:
+                    if text in constants:
+                        return const(constants[text])
+                    i = ids[(VAR, text)] = inputs[text] = len(ops)
+                    ops.append(VAR)
+                    args.append(())
+                    attr.append(text)
+                    names.append(text)
+                    depends.append(True)
+                    unused.add(i)
             return i
 
-        def number(value):
+        def number(text):
+            value = float(text)
             key = (CONST, value if value else repr(value), None)
-            i = ids.get(key)
+            i = ids_get(key)
             if i is None:
                 i = ids[key] = len(ops)
                 ops.append(CONST)
@@ -204,7 +213,7 @@ class Graph:
                 unused.add(i)
             return i
 
-        return new_var, number
+        return name, number
 
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]
