@@ -22,12 +22,8 @@ Prints, from one run (every figure a median of --repeats runs):
 
 micrograd comes from PyPI (`pip install micrograd`); without it row 1 is skipped.
 
---bind's duplicate-key check (`cgcli/commands/inputs.py` `_unique_keys`, outside
-this part's files) is quadratic in the number of keys: 12.7 s of the MLP's 33,696
-inputs, hours at 10^6. Rows 1-3 therefore run cgraph through `python -c` with that
-one function replaced by a linear one giving the same dict and, for a repeated key,
-the same message (PATCHED below); `--as-is` runs `python -m cgcli` unchanged
-instead (the sum then needs --terms 10000 or so to finish).
+(--bind's duplicate-key check, `cgcli/commands/inputs.py` `_unique_keys`, is linear
+since main's b461d30: rows 1-3 run `python -m cgcli` as it is.)
 """
 
 import argparse
@@ -65,19 +61,6 @@ hs = [(tree_sum([w * x for w, x in zip(Wj, X)]) + bj).relu() for Wj, bj in zip(W
 out = tree_sum([v * h for v, h in zip(V, hs)])
 out.backward()
 print(out.data, X[0].grad)
-'''
-
-PATCHED = r'''
-import sys
-from cgcli.commands import inputs
-slow = inputs._unique_keys
-def _unique_keys(pairs):
-    d = dict(pairs)
-    return d if len(d) == len(pairs) else slow(pairs)
-inputs._unique_keys = _unique_keys
-from cgcli.cli import main
-sys.argv[0] = "cgraph"
-main()
 '''
 
 # per node in process: run with sys.path[0] = the tree to measure
@@ -139,13 +122,12 @@ def main():
     ap.add_argument("--terms", type=int, default=1_000_000)
     ap.add_argument("--no-main", action="store_true", help="skip the git main comparison")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--as-is", action="store_true", help="no linear --bind key check (see the docstring)")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="cgraph-parse-")
     res: dict = {}
     try:
         py = sys.executable
-        cg = [py, "-m", "cgcli"] if a.as_is else [py, "-c", PATCHED]
+        cg = [py, "-m", "cgcli"]
 
         def write(name, text):
             path = os.path.join(tmp, name)
@@ -171,7 +153,7 @@ def main():
         del text, bind
         res["sum_terms"] = a.terms
         res["sum_s"] = timed(cg + ["eval", "-f", s_cg, "--bind", s_json, "--summary", "--format", "json"],
-                             max(1, a.repeats - 1), cwd=ROOT)
+                             a.repeats, cwd=ROOT)
 
         n = 100_000
         deep = write("deep.cg", "(" * n + "x" + ")" * n + " + 1\n")
@@ -213,7 +195,7 @@ def main():
     if a.json:
         print(json.dumps(res, indent=1))
         return
-    print("whole process (median of %d)%s" % (a.repeats, " as is" if a.as_is else ", --bind's key check linear"))
+    print("whole process (median of %d)" % a.repeats)
     if "mlp_ratio" in res:
         print("  10^5-node MLP: cgraph %.2f s, micrograd %.2f s, ratio %.2f (goal 0.3)"
               % (res["mlp_cgraph_s"], res["mlp_micrograd_s"], res["mlp_ratio"]))

@@ -10,6 +10,7 @@ from ..core.errors import UsageError
 
 _BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*+(?:\n[A-Za-z_][A-Za-z0-9_]*+)*+")  # names, one a line
 
 
 class Source:
@@ -176,6 +177,13 @@ def read_bind_file(bind_file):
         raise UsageError("--bind %s: not valid JSON (%s)" % (bind_file, e)) from None
     if not isinstance(data, dict):
         raise UsageError("--bind %s: expected a JSON object of name: number" % bind_file)
+    # the usual file, checked in bulk: every key a name (one linear-time match over the
+    # keys joined by a newline, which no name holds: a key holding one adds a newline
+    # to the count) and every value a float; else key by key, for the first bad one
+    keys = "\n".join(data)
+    if (not data or (keys.count("\n") == len(data) - 1 and _NAMES.fullmatch(keys))) \
+            and all(type(v) is float for v in data.values()):
+        return data
     out = {}
     for k, v in data.items():
         if not _NAME.fullmatch(k):

@@ -278,6 +278,7 @@ def parse(tables, rules, text, exact=False):
     end, accept, skip = tables.end, tables.accept, SKIP
     states = [tables.start]
     values: list = []
+    push_state, push_value = states.append, values.append
     state = tables.start
     for m in chain((tables.exact if exact else tables.regex).finditer(text), (None,)):
         la = end if m is None else m.lastindex
@@ -290,8 +291,8 @@ def parse(tables, rules, text, exact=False):
                     if a == skip:  # an ignored terminal
                         break
                     raise UnexpectedCharacters(text, m.start())
-                states.append(a)
-                values.append(m)
+                push_state(a)
+                push_value(m)
                 state = a
                 break
             kind, n, base, f, include, trailing, expand1 = rules[~a]

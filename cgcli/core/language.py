@@ -76,20 +76,7 @@ class _Builder:
         operators as f(a, b) and the token rules as f(text), on this parse's graph."""
         g = self.g
         binary = g.binary
-        env, inputs, const = g.env, g.inputs, g.const
-        new_var, leaf = g.leaves()
-
-        def name(text):
-            i = env.get(text)
-            if i is None:
-                i = inputs.get(text)  # a name is an input or a constant, never both
-                if i is None:
-                    return const(CONSTANTS[text]) if text in CONSTANTS else new_var(text)
-            return i
-
-        def number(text):
-            return leaf(float(text))
-
+        name, number = g.leaves(CONSTANTS)
         out = {op: ("binary", binary(op)) for op in ("add", "sub", "mul", "div", "pow")}
         out["name"] = ("token", name)
         out["number"] = ("token", number)

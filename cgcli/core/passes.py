@@ -11,6 +11,7 @@ IEEE-754, and the pass goes on from the next node.
 """
 
 import math
+import operator
 from typing import Dict, List, Optional
 
 from .errors import CgraphError, UsageError, not_inputs, unbound_inputs
@@ -35,8 +36,11 @@ class Result:
         self.output_name = program.output_name
         self.value = values[-1]
         self.wrt = wrt
-        self.gradients = {name: (grads[graph.inputs[name]] if name in graph.inputs else 0.0)
-                          for name in wrt}
+        inputs = graph.inputs
+        if len(wrt) == len(inputs) and all(map(operator.eq, wrt, inputs)):  # the usual case: every input
+            self.gradients = dict(zip(wrt, map(grads.__getitem__, inputs.values())))
+        else:
+            self.gradients = {name: (grads[inputs[name]] if name in inputs else 0.0) for name in wrt}
         self.warnings = warnings
 
 
@@ -47,7 +51,10 @@ def read_inputs(program):
     inputs whose node comes before the output's; an input only a later statement
     reads (the label of a loss after `--output out`) need not be bound."""
     out = program.output
-    return [name for name, i in program.graph.inputs.items() if i <= out]
+    inputs = program.graph.inputs
+    if not inputs or next(reversed(inputs.values())) <= out:  # ids grow in order of first read
+        return list(inputs)
+    return [name for name, i in inputs.items() if i <= out]
 
 
 def check_bindings(program, cone, bindings, wrt=None):
@@ -55,11 +62,11 @@ def check_bindings(program, cone, bindings, wrt=None):
     output's subgraph: by default gradients are reported for its inputs; an input
     the program reads outside it may be named, and its gradient is 0."""
     g = program.graph
-    for name in bindings:
-        if name in CONSTANTS:
-            raise UsageError("%s is a constant and cannot be bound" % name)
-    warnings = ["%s is bound but the program never reads it" % name
-                for name in bindings if name not in g.inputs]
+    if not CONSTANTS.keys().isdisjoint(bindings):
+        name = next(name for name in bindings if name in CONSTANTS)
+        raise UsageError("%s is a constant and cannot be bound" % name)
+    warnings = [] if g.inputs.keys() >= bindings.keys() else [
+        "%s is bound but the program never reads it" % name for name in bindings if name not in g.inputs]
     if wrt is None:
         return read_inputs(program), warnings
     bad = [w for w in wrt if w not in g.inputs]
@@ -74,7 +81,8 @@ def evaluate(program, bindings: Dict[str, float], wrt: Optional[List[str]] = Non
     with no_gc():
         g, _ = program.cone()
         wrt, warnings = check_bindings(program, g, bindings, wrt)
-        missing = [name for name in read_inputs(program) if name not in bindings]
+        missing = [] if bindings.keys() >= program.graph.inputs.keys() else [
+            name for name in read_inputs(program) if name not in bindings]
         if missing:
             raise unbound_inputs(missing)
         values = forward(g, bindings, nonfinite)

@@ -67,7 +67,7 @@ class Graph:
         self.attr = []
         self.names = []  # the first program name bound to the node, or None
         self.depends = []  # True when the node depends on an input (so it has a gradient)
-        self._ids = {}  # hash-consing: (VAR, name), (CONST, value, name), (op,) + args of the other ops -> id
+        self._ids = {}  # hash-consing: (CONST, value, name), (op,) + args of the other ops -> id (a var: inputs)
         self._binary = {}  # a binary op -> binary(op), whose own table hash-conses (a, b) -> id
         self.env = {}  # program name -> node id (the newest binding)
         self.inputs = {}  # input name -> var node id, in order of first read
@@ -90,13 +90,14 @@ class Graph:
         if not depends:
             self.nodep.append(i)
         self._unused.add(i)
-        self._ids[key] = i
+        if key is not None:  # a var is found by name in inputs
+            self._ids[key] = i
         return i
 
     def var(self, name):
-        i = self._ids.get((VAR, name))
+        i = self.inputs.get(name)
         if i is None:
-            i = self._new((VAR, name), VAR, (), name, True)
+            i = self._new(None, VAR, (), name, True)
             self.names[i] = name
             self.inputs[name] = i
         return i
@@ -139,72 +140,89 @@ class Graph:
         table: dict = {}  # (a, b) -> id: the key is the node's args tuple itself
         # the backward entry's kind and rule, by which inputs depend on an input (index 2*da + db)
         plan = [None] + [_backward_entry(0, p, 0, 1, [da, db])[1:3] for da, db in ((False, True), (True, False), (True, True))]
-        ops, args, attr, names, depends = self.ops, self.args, self.attr, self.names, self.depends
-        nodep, unused, fcode, bcode = self.nodep, self._unused, self.fcode, self.bcode
-        discard = unused.discard
+        ops, depends = self.ops, self.depends
+        unused = self._unused
+        # the lists' appends as locals: this runs once a node, millions of times
+        table_get, ops_add, args_add, attr_add, names_add = (
+            table.get, ops.append, self.args.append, self.attr.append, self.names.append)
+        depends_add, nodep_add, fcode_add, bcode_add = (
+            depends.append, self.nodep.append, self.fcode.append, self.bcode.append)
+        use, discard = unused.add, unused.discard
 
         def make(a, b):
             key = (a, b)
-            i = table.get(key)
+            i = table_get(key)
             if i is not None:
                 return i
             i = table[key] = len(ops)
-            ops.append(op)
-            args.append(key)
-            attr.append(None)
-            names.append(None)
-            da, db = depends[a], depends[b]
-            unused.add(i)
+            ops_add(op)
+            args_add(key)
+            attr_add(None)
+            names_add(None)
+            use(i)
             discard(a)
             discard(b)
-            fcode.append((i, f, a, b))
+            fcode_add((i, f, a, b))
+            da, db = depends[a], depends[b]
             if da or db:
-                depends.append(True)
+                depends_add(True)
                 kind, rule = plan[2 * da + db]
                 if kind == K_CALL:
-                    bcode.append((i, K_CALL, p, key, None))
+                    bcode_add((i, K_CALL, p, key, None))
                 else:
-                    bcode.append((i, kind, rule, a, b))
+                    bcode_add((i, kind, rule, a, b))
             else:
-                depends.append(False)
-                nodep.append(i)
+                depends_add(False)
+                nodep_add(i)
             return i
 
         self._binary[op] = make
         return make
 
-    def leaves(self):
-        """(new_var(name), number(value)): var for a name that is not an input yet and
-        const(value) without a name, the parser's hot path for names and numbers.
-        The same nodes as var and const."""
-        ids, ops, args, attr, names, depends = self._ids, self.ops, self.args, self.attr, self.names, self.depends
-        nodep, unused, inputs = self.nodep, self._unused, self.inputs
+    def leaves(self, constants):
+        """(name(text), number(text)): the parser's hot path for names and numbers, one
+        call per token. name: the node the name reads (its binding in env, else the
+        input, else const(constants[text]), else a new input, as var makes it);
+        number: const(float(text)) without a name. The same nodes as var and const."""
+        ops, inputs, const = self.ops, self.inputs, self.const
+        ids = self._ids
+        env_get, inputs_get, ids_get = self.env.get, inputs.get, ids.get
+        ops_add, args_add, attr_add, names_add, depends_add, nodep_add, use = (
+            ops.append, self.args.append, self.attr.append, self.names.append, self.depends.append,
+            self.nodep.append, self._unused.add)
 
-        def new_var(name):
-            i = ids[(VAR, name)] = inputs[name] = len(ops)
-            ops.append(VAR)
-            args.append(())
-            attr.append(name)
-            names.append(name)
-            depends.append(True)
-            unused.add(i)
+        def name(text):
+            i = env_get(text)
+            if i is None:
+                i = inputs_get(text)  # a name is an input or a constant, never both
+                if i is None:
+                    if text in constants:
+                        return const(constants[text])
+                    i = inputs[text] = len(ops)
+                    ops_add(VAR)
+                    args_add(())
+                    attr_add(text)
+                    names_add(text)
+                    depends_add(True)
+                    use(i)
             return i
 
-        def number(value):
+        def number(text):
+            value = float(text)
             key = (CONST, value if value else repr(value), None)
-            i = ids.get(key)
+            i = ids_get(key)
             if i is None:
                 i = ids[key] = len(ops)
-                ops.append(CONST)
-                args.append(())
-                attr.append(value)
-                names.append(None)
-                depends.append(False)
-                nodep.append(i)
-                unused.add(i)
+                ops_add(CONST)
+                args_add(())
+                attr_add(value)
+                names_add(None)
+                depends_add(False)
+                nodep_add(i)
+                use(i)
             return i
 
-        return new_var, number
+        return name, number
 
     def _code(self, i, op, args, depends):
         p = PRIMITIVES[op]

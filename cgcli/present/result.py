@@ -1,6 +1,8 @@
 """One evaluation (`cgraph eval`): every node's value and gradient as a Rich
 table or tree for people, plain text or JSON for programs."""
 
+import math
+
 from ..core.errors import printable
 from ..core.numbers import fmt, json_number
 from .common import assemble, caption, console, draw_tree, fit_table, num, output_label, text
@@ -59,7 +61,7 @@ def to_json_obj(result, summary=False):
     obj = {
         "output": result.output_name,
         "value": json_number(result.value),
-        "gradients": {k: json_number(v) for k, v in result.gradients.items()},
+        "gradients": _json_numbers(result.gradients),
         "nodes": [] if summary else [
             {"id": i, "op": op, "expr": text, "inputs": list(args), "value": json_number(value),
              "grad": None if grad is None else json_number(grad), "name": name}
@@ -69,6 +71,25 @@ def to_json_obj(result, summary=False):
         from ..core.forward import json_fields
         json_fields(obj, result.direction, result.tangent, result.tangents)
     return obj
+
+
+def _json_numbers(d):
+    """{name: json_number(x)}; the dict itself when every number is finite (then
+    their sum is: one inf or nan makes it inf or nan)."""
+    if math.isfinite(sum(d.values())):
+        return d
+    return {k: json_number(v) for k, v in d.items()}
+
+
+def _gradients_text(d):
+    """json.dumps(d), the same text: written directly (2-3x faster at 10^6 inputs) when
+    every value is a finite float (repr, as json writes it) and no key needs escaping."""
+    import json
+    keys = "".join(d)
+    if (keys.isascii() and keys.isprintable() and '"' not in keys and "\\" not in keys
+            and all(type(v) is float for v in d.values()) and math.isfinite(sum(d.values()))):
+        return "{" + ", ".join(map('"%s": %r'.__mod__, d.items())) + "}"
+    return json.dumps(d)
 
 
 def _opt(x, f):
@@ -83,7 +104,8 @@ def json_out(result, out, summary=False, extra=None):
     if extra:
         obj.update(extra)
     nodes = obj.pop("nodes")
-    head = json.dumps(obj)[:-1]
+    head = "{" + ", ".join("%s: %s" % (json.dumps(k), _gradients_text(v) if k == "gradients" else json.dumps(v))
+                           for k, v in obj.items())
     if not nodes:
         out.write(head + ', "nodes": []}\n')
         return
