@@ -15,19 +15,29 @@ Examples:
   cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
   cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
   cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)
-  cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines""")
+  cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines
+  cgraph diff "x^2*y + sin(x)" --wrt x --format latex    \\[ 2 x y + \\cos(x) \\]
+  cgraph diff -f samples/rnn.cg --wrt w --format latex --standalone > rnn.tex""")
 @source(bind=False, metavar="[EXPR]", output_help="Differentiate NAME's newest value instead of the last statement's.")
 @wrt_option("Differentiate with respect to these inputs, one derivative per name (default: each "
             "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.", split=False)
 @click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
               help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
-def command(source, wrt, order):
+@click.option("--format", "fmt", type=click.Choice(["text", "latex"]), default="text", show_default=True,
+              help="text: the language (it parses again); latex: LaTeX math, an aligned block for several lines.")
+@click.option("--standalone", is_flag=True,
+              help="With --format latex: a whole LaTeX document (article, amsmath), not a fragment.")
+def command(source, wrt, order, fmt, standalone):
     """The derivative as an expression in the language, so that it parses again.
 
     One derivative is printed as an expression; several, or one with shared
     subexpressions, as a program: temporaries `t1 = ...` for subexpressions used
     more than once, then a `d_x = ...` line per derivative (`d2_x` for d2/dx2,
     `d2_x_y` for d2/dxdy).
+
+    --format latex writes the same derivatives as LaTeX inside \\[ ... \\]:
+    the one expression, or an `aligned` block of the temporaries and a
+    \\frac{\\partial f}{\\partial x} row per derivative.
     """
     from ..features.derive import diff_text
     from ..features.sequences import derivative_sequences
@@ -38,6 +48,14 @@ def command(source, wrt, order):
         raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "
                          "cgraph diff EXPR --wrt x | cgraph eval -f - NAME=VALUE ..." % " ".join(words))
     steps = [split_names([w]) or [] for w in wrt]
+    if standalone and fmt != "latex":
+        raise UsageError("--standalone goes with --format latex")
+    if fmt == "latex":
+        from ..features.latex import diff_latex, wrap
+        outputs = several or None
+        seqs = derivative_sequences(prog, steps, order, outputs) if outputs else derivative_sequences(prog, steps, order)
+        click.echo(wrap(diff_latex(prog, seqs, outputs), standalone))
+        return
     if several:
         from ..features.derive import diff_texts
         seqs = derivative_sequences(prog, steps, order, several)

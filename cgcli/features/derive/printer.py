@@ -40,15 +40,29 @@ def _template(op, precs):
 
 
 def program_text(g, results, taken=()):
-    """The nodes `results` [(name, node id)] of g as program text in the language:
+    """The nodes `results` [(name, node id)] of g as program text (program_parts)."""
+    temps, outs, single = program_parts(g, results, taken)
+    if single:
+        return outs[0][1]
+    return "\n".join("%s = %s" % line for line in temps + outs)
+
+
+def program_parts(g, results, taken=(), style=None):
+    """The nodes `results` [(name, node id)] of g written in the language:
     a node used more than once (and longer than TINY characters) becomes a
     temporary `t1 = ...` (or the program's own name for it, when it has one bound
     once), defined before its uses; then one `name = expr` line per result. A
     single result without temporaries is just its expression. One loop up the
     tape and a rope of pieces per node: nothing recurses, and each piece is
-    written once, so the text is linear in the number of nodes printed."""
+    written once, so the text is linear in the number of nodes printed.
+
+    Returns (temporaries, results, single): lists of (name, text), and whether it
+    is one result without temporaries. With a `style` (features/latex.py: its
+    template(op, operand precedences), var(name) and const(value), each giving
+    text and precedence) the texts are the style's; which nodes are temporaries
+    is decided on the language's text, so every style has the same ones."""
     if not results:
-        return ""
+        return [], [], False
     ops, args, attr = g.ops, g.args, g.attr
     n = max(r for _, r in results) + 1
     keep = bytearray(n)
@@ -64,6 +78,8 @@ def program_text(g, results, taken=()):
     pieces = {}  # node -> list of str and child ids
     templates = {}  # (op, operand precedences) -> (pieces with operand indexes, precedence)
     prec = {}
+    sprec = prec if style is None else {}  # the style's precedences
+    stemplates: dict = {}
     length = {}  # length of the node written out in full (temporaries as ~3 characters)
     temp = {}
     leaf = {}
@@ -74,10 +90,14 @@ def program_text(g, results, taken=()):
         if op == VAR:
             leaf[i] = attr[i]
             prec[i], length[i] = P_ATOM, len(attr[i])
+            if style is not None:
+                leaf[i], sprec[i] = style.var(attr[i])
             continue
         if op == CONST:
             t = leaf[i] = _number_text(attr[i])
             prec[i], length[i] = (P_UNARY if t.startswith("-") else P_ATOM), len(t)
+            if style is not None:
+                leaf[i], sprec[i] = style.const(attr[i])
             continue
         a_ = args[i]
         key = (op,) + tuple(P_ATOM if a in temp else prec[a] for a in a_)
@@ -85,14 +105,19 @@ def program_text(g, results, taken=()):
         if tpl is None:
             tpl = templates[key] = _template(op, key[1:])
         pattern, prec[i] = tpl
-        parts = [a_[x] if isinstance(x, int) else x for x in pattern]
         total = 0
-        for x in parts:
+        for x in pattern:
             if isinstance(x, str):
                 total += len(x)
             else:
-                total += 3 if x in temp else length[x]
-        pieces[i] = parts
+                total += 3 if a_[x] in temp else length[a_[x]]
+        if style is not None:
+            skey = (op,) + tuple(style.atom if a in temp else sprec[a] for a in a_)
+            tpl = stemplates.get(skey)
+            if tpl is None:
+                tpl = stemplates[skey] = style.template(op, skey[1:])
+            pattern, sprec[i] = tpl
+        pieces[i] = [a_[x] if isinstance(x, int) else x for x in pattern]
         length[i] = total
         if uses[i] > 1 and total > TINY:
             temp[i] = None
@@ -119,10 +144,12 @@ def program_text(g, results, taken=()):
         taken.add(name)
         temp[i] = name
 
+    ref = temp if style is None else {i: style.name(t) for i, t in temp.items()}
+
     def expand(i, top):
         if not top:
             if i in temp:
-                return temp[i]
+                return ref[i]
             if i in leaf:
                 return leaf[i]
         buf = []
@@ -139,7 +166,7 @@ def program_text(g, results, taken=()):
             if isinstance(x, str):
                 buf.append(x)
             elif x in temp:
-                buf.append(temp[x])
+                buf.append(ref[x])
             elif x in leaf:
                 buf.append(leaf[x])
             else:
@@ -147,11 +174,9 @@ def program_text(g, results, taken=()):
                 pos.append(0)
         return "".join(buf)
 
-    if not temp and len(results) == 1:
-        return expand(results[0][1], False)
-    lines = ["%s = %s" % (temp[i], expand(i, True)) for i in temp]
-    lines += ["%s = %s" % (name, expand(r, False)) for name, (_, r) in zip(out_names, results)]
-    return "\n".join(lines)
+    temps = [(temp[i], expand(i, True)) for i in temp]
+    outs = [(name, expand(r, False)) for name, (_, r) in zip(out_names, results)]
+    return temps, outs, not temp and len(results) == 1
 
 
 def diff_text(program, seqs):
