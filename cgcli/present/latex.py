@@ -10,6 +10,7 @@ exact ones (shortest round trip) that `--format plain` shows. One loop over the
 steps; no recursion.
 """
 
+from ..core.primitives import P_ATOM
 from ..features.latex import Names, local_formula, number, number_operand, wrap, write
 
 
@@ -92,7 +93,8 @@ def show_latex(ex, out, standalone=False, digits=None):
             ops = []
             for a in args:
                 o = operand(a)
-                ops.append(o[0] if o[2] != "neg" else "(%s)" % o[0])
+                braced = o[1] == P_ATOM or o[0].startswith("{")  # x, 2, {h^{(2)}}: as they are in a rule
+                ops.append(o[0] if braced else "(%s)" % o[0])
             formula = local_formula(g.ops[u], len(args), t["arg"], ops)
             value = _num(t["local"])
             where = r"&\qquad \text{where } %s" % local(u, i)
