@@ -10,6 +10,10 @@ fewest parentheses that parse back (tape.write's rules).
 
 Templates use {0}, {1} for the operands; `rule_text` caches them per row and
 number of operands. Loops only, and the formulas are a few factors long.
+
+The algebra of terms is Term's; the writing is its `style` (TextStyle here). A
+subclass with another style writes the same terms another way: features/latex.py's
+TexTerm, for `--format latex` (`rule_text(p, n, TexTerm)`, its own holes).
 """
 
 import operator
