@@ -163,10 +163,15 @@ def test_names_written_alike_are_written_as_they_are():
 
 @pytest.mark.parametrize("v, tex", [
     (-3.0, "-3"), (0.5, "0.5"), (1.5e-8, r"1.5 \times 10^{-8}"), (1e20, "10^{20}"), (-2.5e300, r"-2.5 \times 10^{300}"),
-    (math.inf, r"\infty"), (-math.inf, r"-\infty"), (math.nan, r"\mathrm{NaN}"), (math.pi, r"\pi"), (math.e, "e"),
+    (math.inf, r"\infty"), (-math.inf, r"-\infty"), (math.nan, r"\mathrm{NaN}"), (math.pi, "3.141592653589793"),
 ])
 def test_numbers(v, tex):
     assert number(v) == tex
+
+
+def test_constants_pi_and_e():
+    assert (number(math.pi, constant=True), number(math.e, constant=True), number(2.0, constant=True)) == (
+        r"\pi", "e", "2")
 
 
 def test_small_numbers_in_expressions(cg):

@@ -99,12 +99,13 @@ class Names:
         return (t, P_POWER if t.startswith("{") else P_ATOM, kind, kind, False)
 
 
-def number(v, digits=None):
-    """A number as LaTeX: -3, 0.5, 1.5 \\times 10^{-8}, 10^{20}, \\infty, \\mathrm{NaN}, \\pi;
-    shortest round trip, or `digits` significant digits."""
-    if v == math.pi:
+def number(v, digits=None, constant=False):
+    """A number as LaTeX: -3, 0.5, 1.5 \\times 10^{-8}, 10^{20}, \\infty, \\mathrm{NaN};
+    shortest round trip, or `digits` significant digits. A `constant` of the program
+    that is pi or e is written \\pi or e (a computed value is written in digits)."""
+    if constant and v == math.pi:
         return r"\pi"
-    if v == math.e:
+    if constant and v == math.e:
         return "e"
     if math.isnan(v):
         return r"\mathrm{NaN}"
@@ -120,11 +121,11 @@ def number(v, digits=None):
     return "%s10^{%s}" % (sign, exp) if mant == "1" else r"%s%s \times 10^{%s}" % (sign, mant, exp)
 
 
-def number_operand(v, digits=None):
-    t = number(v, digits)
+def number_operand(v, digits=None, constant=False):
+    t = number(v, digits, constant)
     neg = t.startswith("-")
     prec = P_UNARY if neg else (P_PRODUCT if r"\times" in t else (P_POWER if "^" in t else P_ATOM))
-    first = "neg" if neg else ("num" if t[:1].isdigit() else "plain")
+    first = "neg" if neg else ("num" if t[:1].isdigit() or t in (r"\infty", r"\mathrm{NaN}") else "plain")
     return (t, prec, first, "num" if t[-1:].isdigit() else "plain", False)
 
 
@@ -268,7 +269,7 @@ class _Style:
         return t, tuple(kinds)
 
     def const(self, v):
-        t, *kinds = number_operand(v)
+        t, *kinds = number_operand(v, constant=True)
         return t, tuple(kinds)
 
     def name(self, name):

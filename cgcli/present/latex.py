@@ -27,7 +27,7 @@ def show_latex(ex, out, standalone=False, digits=None):
     values = ex.result.values
 
     def operand(a):
-        return tex.operand(names[a]) if names[a] is not None else number_operand(values[a], digits)
+        return tex.operand(names[a]) if names[a] is not None else number_operand(values[a], digits, True)
 
     def total(of, by):
         return r"\frac{d %s}{d %s}" % (tex(of), tex(by))
