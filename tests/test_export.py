@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import cgcli
 from cgcli.core.language import parse_program
 from cgcli.core.primitives import PRIMITIVES, VARIADIC
-from cgcli.features.derive.export import C, PY, export_code
+from cgcli.features.derive.export import PY, C, export_code
 
 RTOL = 1e-12
 CC = shutil.which("cc")
@@ -182,6 +182,10 @@ KINKS = [
     ("min(x, y, z) + max(x, 1)", {"x": 1.0, "y": 1.0, "z": 3.0}),
     ("step(x) + sign(y)*x", {"x": 0.0, "y": 0.0}),
     ("x^2 + y^3", {"x": 0.0, "y": 0.0}),
+    ("x^y", {"x": 0.0, "y": 2.0}),  # pow at a zero base: PyTorch's limits, as the backward pass
+    ("x^y", {"x": 0.0, "y": 0.0}),
+    ("x^y", {"x": 0.0, "y": 1.0}),
+    ("z*x^(y + 1)", {"x": 0.0, "y": -1.0, "z": 3.0}),
 ]
 
 
@@ -198,6 +202,8 @@ def test_kinks_are_the_backward_pass_conventions(expr, point, tmp_path):
     # hand-checked: max of three tied shares 1/3 each, abs'(0) = relu'(0) = 0
     if expr == "max(x, y, z)" and point["z"] == 2.0:
         assert want_g == {"x": 1 / 3, "y": 1 / 3, "z": 1 / 3}
+    if expr == "x^y" and point["y"] == 0.0:
+        assert (want_v, want_g) == (1.0, {"x": 0.0, "y": 0.0})
     if expr == "abs(x) + relu(y)":
         assert want_g == {"x": 0.0, "y": 0.0}
 

@@ -24,6 +24,7 @@ import math
 from ...core.errors import UsageError
 from ...core.language import Program
 from ...core.tape import CONST, VAR
+from .builder import Builder
 from .gradient import differentiate, subgraph
 from .printer import TINY
 
@@ -45,6 +46,8 @@ PY_HELPERS = {
     "_softplus": "def _softplus(x):\n    return math.log1p(math.exp(-math.fabs(x))) + (x if x > 0.0 or x != x else 0.0)\n",
     "_step": "def _step(x):\n    return 1.0 if x > 0 else 0.0\n",
     "_sign": "def _sign(x):\n    return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))\n",
+    "_log0": "def _log0(x):\n    return 0.0 if x == 0 else math.log(x)\n",
+    "_dpow": "def _dpow(x, e):\n    return 0.0 if x == 0 and e == -1 else math.pow(x, e)\n",
     "_min": ("def _min(*xs):\n    r = xs[0]\n    for x in xs:\n        if x != x:\n            return x\n"
              "        if x < r:\n            r = x\n    return r\n"),
     "_max": ("def _max(*xs):\n    r = xs[0]\n    for x in xs:\n        if x != x:\n            return x\n"
@@ -54,7 +57,7 @@ PY_HELPERS = {
 # op -> a function (operand texts) -> text, or a helper's name (a call of it)
 PY = {op: "math." + op for op in _LIBM}
 PY.update(pow="math.pow", abs="math.fabs", sigmoid="_sigmoid", relu="_relu", softplus="_softplus",
-          step="_step", sign="_sign", min="_min", max="_max")
+          step="_step", sign="_sign", min="_min", max="_max", log0="_log0", dpow="_dpow")
 
 PY_RESERVED = set(keyword.kwlist) | {"math", "gradient"} | set(PY_HELPERS)
 
@@ -70,6 +73,9 @@ C_HELPERS = {
     "cg_step": "static double cg_step(double x)\n{\n    return x > 0.0 ? 1.0 : 0.0;\n}\n",
     "cg_sign": ("static double cg_sign(double x)\n{\n"
                 "    return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : (x == 0.0 ? 0.0 : x));\n}\n"),
+    "cg_log0": "static double cg_log0(double x)\n{\n    return x == 0.0 ? 0.0 : log(x);\n}\n",
+    "cg_dpow": ("static double cg_dpow(double x, double e)\n{\n"
+                "    return (x == 0.0 && e == -1.0) ? 0.0 : pow(x, e);\n}\n"),
     "cg_min": ("static double cg_min(double a, double b)\n{\n"
                "    return (a != a) ? a : ((b != b || b < a) ? b : a);\n}\n"),
     "cg_max": ("static double cg_max(double a, double b)\n{\n"
@@ -78,7 +84,7 @@ C_HELPERS = {
 
 C = {op: op for op in _LIBM}
 C.update(pow="pow", abs="fabs", sigmoid="cg_sigmoid", relu="cg_relu", softplus="cg_softplus",
-         step="cg_step", sign="cg_sign", min="cg_min", max="cg_max")
+         step="cg_step", sign="cg_sign", min="cg_min", max="cg_max", log0="cg_log0", dpow="cg_dpow")
 
 C_RESERVED = {
     # C99 keywords, the parameters, the function, what <math.h> defines as object-like
@@ -138,6 +144,31 @@ class _Lang:
         return "%s(%s)" % (f, ", ".join(x for x, _ in xs)), _ATOM
 
 
+class _PowGuards(Builder):
+    """The Builder, remembering the nodes of pow's partials at a zero base: the only
+    `log` of an input-dependent operand a first derivative builds is dpow_exp's
+    log(x) (of x^y*log(x)), the only `pow` with an input-dependent exponent dpow_base's
+    x^(y - 1) (of y*x^(y - 1)). They are written with the backward pass's guards
+    (primitives.dpow_base, dpow_exp): log0(x) is 0 at x = 0, so the exponent's partial
+    of 0^y is 0 for y >= 0; dpow(x, e) is 0 at x = 0 for e = -1 (y = 0), so the base's
+    partial of 0^0 is 0. A node the program itself has is left as it is."""
+
+    def __init__(self, g):
+        super().__init__(g)
+        self.start = len(g.ops)
+        self.guards = {}
+
+    def call(self, op, *args):
+        i = super().call(op, *args)
+        g = self.g
+        if i >= self.start and g.ops[i] == op and g.depends[args[-1]]:
+            if op == "log":
+                self.guards[i] = "log0"
+            elif op == "pow":
+                self.guards[i] = "dpow"
+        return i
+
+
 def _fresh(name, reserved, taken):
     while reserved(name) or name in taken:
         name += "_"
@@ -154,7 +185,8 @@ def export_code(program, wrt=None, lang="python"):
     names = list(dict.fromkeys(wrt)) if wrt else inputs
     g, new = subgraph(program.graph, [program.output])
     prog = Program(g, new[program.output], program.output_name, program.source)
-    results = differentiate(prog, [(n,) for n in names])
+    b = _PowGuards(g)
+    results = differentiate(prog, [(n,) for n in names], b)
     roots = [prog.output] + [node for _, node in results]
     L = _Lang(lang)
 
@@ -198,7 +230,7 @@ def export_code(program, wrt=None, lang="python"):
             text[i] = L.number(attr[i])
             depth[i] = 0
             continue
-        t, p = L.apply(op, [text[a] for a in args[i]])
+        t, p = L.apply(b.guards.get(i, op), [text[a] for a in args[i]])
         d = 1 + max(depth[a] for a in args[i])
         if (uses[i] > 1 and len(t) > TINY) or d >= MAX_DEPTH or len(t) > MAX_LINE:
             name = g.names[i] if i < len(g.names) else None
