@@ -11,6 +11,7 @@ uses only `import math` / `#include <math.h>`.
 """
 
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -329,3 +330,45 @@ def test_command_line(cg):
     assert r.status == 2
     r = cg("diff", "x*", "--format", "c")
     assert r.status == 2 and "Traceback" not in r.err
+
+
+def _deep(levels):
+    e = "x"
+    for k in range(levels):
+        e = "sin(%s)*1.0001 + y" % e if k % 2 else "cos(%s)" % e
+    return e
+
+
+def test_deep_nesting_is_cut_into_temporaries(tmp_path):
+    """1,500 nested calls: no line nests past MAX_DEPTH, so Python's parser and cc take it."""
+    expr = _deep(1500)
+    f, code = python_function(expr)
+    assert max(len(line) for line in code.splitlines()) < 200
+    want_v, want_g = reference(expr, {"x": 0.3, "y": 0.2})
+    value, grads = f(0.3, 0.2)
+    assert value == want_v
+    agree(grads, want_g)
+    if CC:
+        [(value, grads)] = CFunction(expr, tmp_path)([{"x": 0.3, "y": 0.2}])
+        assert abs(value - want_v) <= 4 * math.ulp(want_v)
+        agree(grads, want_g)
+
+
+SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "samples")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(SAMPLES) if n.endswith(".cg")))
+def test_samples_export(name, tmp_path):
+    with open(os.path.join(SAMPLES, name)) as fh:
+        text = fh.read()
+    inputs = list(parse_program(text).graph.inputs)
+    point = {n: 0.25 + k / 10 for k, n in enumerate(inputs)}
+    want_v, want_g = reference(text, point)
+    f, _ = python_function(text)
+    value, grads = f(*[point[n] for n in inputs])
+    assert value == want_v
+    agree(grads, want_g)
+    if CC:
+        [(value, grads)] = CFunction(text, tmp_path)([point])
+        assert abs(value - want_v) <= 4 * math.ulp(want_v)
+        agree(grads, want_g)
