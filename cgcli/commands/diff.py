@@ -15,13 +15,19 @@ Examples:
   cgraph diff -f samples/rnn.cg --wrt w         a program with temporaries t1, t2, ...
   cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
   cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)
-  cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines""")
+  cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines
+  cgraph diff "(x+y)*z" --format python         def gradient(x, y, z): ... (only math)
+  cgraph diff -f samples/rnn.cg --format c      double gradient(const double in[], double grad[])""")
 @source(bind=False, metavar="[EXPR]", output_help="Differentiate NAME's newest value instead of the last statement's.")
 @wrt_option("Differentiate with respect to these inputs, one derivative per name (default: each "
             "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.", split=False)
 @click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
               help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
-def command(source, wrt, order):
+@click.option("--format", "fmt", type=click.Choice(["text", "python", "c"]), default="text", show_default=True,
+              help="text: the derivatives in the language; python: a function gradient(x, ...) returning "
+                   "(value, {name: derivative}), only math; c: a C99 function "
+                   "double gradient(const double in[], double grad[]), only <math.h>.")
+def command(source, wrt, order, fmt):
     """The derivative as an expression in the language, so that it parses again.
 
     One derivative is printed as an expression; several, or one with shared
@@ -38,6 +44,11 @@ def command(source, wrt, order):
         raise UsageError("diff takes an expression, not bindings (%s); to evaluate the derivative, pipe it: "
                          "cgraph diff EXPR --wrt x | cgraph eval -f - NAME=VALUE ..." % " ".join(words))
     steps = [split_names([w]) or [] for w in wrt]
+    if fmt != "text":
+        from ..features.derive.export import check_export, export_code
+        check_export(fmt, steps, order, several)
+        click.echo(export_code(prog, steps[0] if steps else None, fmt))
+        return
     if several:
         from ..features.derive import diff_texts
         seqs = derivative_sequences(prog, steps, order, several)
