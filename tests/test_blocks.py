@@ -189,7 +189,8 @@ def test_an_overflowing_inner_sum_is_not_hidden():
     assert mask.tolist() == columns.bad_rows(np, pv, pg).tolist() == [True, True, True]  # d/dx = 2a + b: inf
 
 
-def test_train_learns_what_the_per_node_passes_learn(tmp_path, monkeypatch):
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_train_learns_what_the_per_node_passes_learn(tmp_path, monkeypatch, optimizer):
     from cgcli.features import learn
     from cgcli.features import rows as rowsmod
     h = 10
@@ -207,7 +208,8 @@ def test_train_learns_what_the_per_node_passes_learn(tmp_path, monkeypatch):
     def go():
         with open(data) as fh:
             return learn.train(prog, rowsmod.open_rows(fh, str(data)), dict(init), params, lr=0.5, epochs=2,
-                               batch_size=50, shuffle=True, seed=1)  # 301 rows: a last batch of one row
+                               batch_size=50, shuffle=True, seed=1,  # 301 rows: a last batch of one row
+                               optimizer=optimizer)
 
     fast = go()
     monkeypatch.setattr(blocks, "plan_for", lambda g: None)

@@ -16,6 +16,8 @@ Examples:
   cgraph diff "sin(x)*y" --wrt x | cgraph eval -f - x=1 y=2   (the output parses again)
   cgraph diff --wrt x -- "-x^2"                 (a program starting with "-" goes after --)
   cgraph diff "u = x*y; v = x + y" --output u,v   du_dx = ..., du_dy = ..., dv_dx = ... lines
+  cgraph diff "(x+y)*z" --format python         def gradient(x, y, z): ... (only math)
+  cgraph diff -f samples/rnn.cg --format c      double gradient(const double in[], double grad[])
   cgraph diff "x^2*y + sin(x)" --wrt x --format latex    \\[ 2 x y + \\cos(x) \\]
   cgraph diff -f samples/rnn.cg --wrt w --format latex --standalone > rnn.tex""")
 @source(bind=False, metavar="[EXPR]", output_help="Differentiate NAME's newest value instead of the last statement's.")
@@ -23,8 +25,12 @@ Examples:
             "input). Given again (--wrt x --wrt y), differentiate again: the mixed partial.", split=False)
 @click.option("--order", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
               help="Differentiate N times with respect to each name (d2/dx2 for --order 2).")
-@click.option("--format", "fmt", type=click.Choice(["text", "latex"]), default="text", show_default=True,
-              help="text: the language (it parses again); latex: LaTeX math, an aligned block for several lines.")
+@click.option("--format", "fmt", type=click.Choice(["text", "python", "c", "latex"]), default="text",
+              show_default=True,
+              help="text: the derivatives in the language; python: a function gradient(x, ...) returning "
+                   "(value, {name: derivative}), only math; c: a C99 function "
+                   "double gradient(const double in[], double grad[]), only <math.h>; latex: LaTeX math, "
+                   "an aligned block for several lines.")
 @click.option("--standalone", is_flag=True,
               help="With --format latex: a whole LaTeX document (article, amsmath), not a fragment.")
 def command(source, wrt, order, fmt, standalone):
@@ -55,6 +61,11 @@ def command(source, wrt, order, fmt, standalone):
         outputs = several or None
         seqs = derivative_sequences(prog, steps, order, outputs) if outputs else derivative_sequences(prog, steps, order)
         click.echo(wrap(diff_latex(prog, seqs, outputs), standalone))
+        return
+    if fmt != "text":
+        from ..features.derive.export import check_export, export_code
+        check_export(fmt, steps, order, several)
+        click.echo(export_code(prog, steps[0] if steps else None, fmt))
         return
     if several:
         from ..features.derive import diff_texts

@@ -166,8 +166,9 @@ class Batches:
 
         self.x = None  # the parameters as a vector while batches run here (flush() writes them back)
 
-    def step(self, np, theta, idx, lr):
-        """One batch and its SGD update of the parameters: the batch's total cost, or None
+    def step(self, np, theta, idx, lr, rule=None):
+        """One batch and its update of the parameters (SGD, or `rule.step` on lists of
+        floats: features/optimizers.py): the batch's total cost, or None
         (nothing updated) when a cost or gradient is not finite: the caller's per-node
         step then names the row and the node. `theta` is read on the first step after
         a flush(), and is stale until the next flush()."""
@@ -187,7 +188,12 @@ class Batches:
             grads = G[self.prows].mean(axis=1)
         if not (math.isfinite(cost) and np.isfinite(grads).all()):
             return None
-        self.x -= lr * grads
+        if rule is None:
+            self.x -= lr * grads
+        else:  # the same floats as the per-node path's update: the rule works on lists
+            x = self.x.tolist()
+            rule.step(x, grads.tolist())
+            self.x = np.array(x)
         return cost
 
     def flush(self, theta):

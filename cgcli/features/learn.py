@@ -272,9 +272,11 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
     order = np.arange(n)
     epoch = 0
     fast = None
-    if batch_size > 1 and rule is None:  # SGD on mini-batches: whole-array operations (core/blocks.py)
+    if batch_size > 1:  # mini-batches: whole-array operations (core/blocks.py)
         from ..core.columns import Batches
         fast = Batches(np, g, cols, data_names, fixed, params)
+        if rule is not None and fast.plan is not None and fast.params != list(params):
+            fast = None  # a parameter the program never reads: the rule's state is per parameter
     try:
         with no_gc():
             for epoch in range(1, epochs + 1):
@@ -284,8 +286,8 @@ def train(program, rows, bindings, params, lr=0.1, epochs=100, batch_size=1, shu
                 for start in range(0, n, batch_size):
                     idx = order[start:start + batch_size]
                     if fast is not None and fast.plan is not None and len(idx) > 1:
-                        cost = fast.step(np, theta, idx, lr)
-                        if cost is not None:  # a finite batch, the parameters updated (sgd)
+                        cost = fast.step(np, theta, idx, lr, rule)
+                        if cost is not None:  # a finite batch, the parameters updated
                             total += cost / n
                             continue
                         fast.flush(theta)

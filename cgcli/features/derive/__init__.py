@@ -32,7 +32,8 @@ number of paths through it (printer.py).
 
 The modules: arith (folding numbers, term accumulators), builder (the Builder),
 symbolic (the rules' namespace over the Builder), gradient (gradient_nodes,
-differentiate, hessian), printer (program_text, diff_text).
+differentiate, hessian), printer (program_text, diff_text), export (diff
+--format python|c: export_code).
 """
 
 from .arith import fold
