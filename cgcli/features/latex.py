@@ -157,7 +157,7 @@ def write(op, operands):
         return (bars, P_ATOM, "plain", "plain", tall)
     if op == "div":
         return (r"\frac{%s}{%s}" % (operands[0][0], operands[1][0]), P_POWER, "plain", "plain", True)
-    if prim.symbol is None or op == "pow" and len(operands) != 2:
+    if prim.symbol is None:
         name = FUNCTIONS.get(op) or r"\operatorname{%s}" % op.replace("_", r"\_")
         args = ", ".join(o[0] for o in operands)
         return (name + (r"\left(%s\right)" % args if tall else "(%s)" % args), P_ATOM, "plain", "plain", tall)
