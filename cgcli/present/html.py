@@ -19,6 +19,7 @@ from ..core.errors import CgraphError
 from ..core.tape import CONST, VAR
 from .diagram import _FILL, _OUT_FILL, dot_quote
 
+_COPIES = 4  # an input or constant with more uses is drawn again beside each use after the first
 _LABEL = 48  # a label's formula is cut after this many characters
 
 
@@ -58,14 +59,27 @@ def page_dot(data):
         label = "chain of %d nodes\n%s … %s\n(click to open)" % (len(run), _short(names[0]), _short(names[-1]))
         fill = _OUT_FILL if run[-1] == out else "#ede9fe"
         lines.append('  c%d [id="c%d", label=%s, shape=box3d, style=filled, fillcolor="%s"];' % (k, k, dot_quote(label), fill))
-    edges = []
+    uses = [0] * len(nodes)
+    for node in nodes:
+        for a in node["inputs"]:
+            uses[a] += 1
+    edges, seen = [], [0] * len(nodes)
     for i, node in enumerate(nodes):
         for a in node["inputs"]:
             if svg_of[a] == svg_of[i]:
                 continue  # inside a folded chain
             eid = "e%d" % len(edges)
             edges.append({"id": eid, "node": a})
-            lines.append('  %s -> %s [id="%s"];' % (svg_of[a], svg_of[i], eid))
+            tail = svg_of[a]
+            seen[a] += 1
+            if uses[a] > _COPIES and nodes[a]["op"] in (VAR, CONST) and seen[a] > 1:
+                # an input or constant used all over the graph: a copy beside each later use
+                # (edges across hundreds of ranks are what makes dot slow, even crash)
+                tail = "x%d_%d" % (a, seen[a])
+                lines.append('  %s [id="%s", label=%s, style="dashed,filled", fillcolor="%s"%s];' % (
+                    tail, tail, dot_quote(nodes[a]["name"]), _FILL[nodes[a]["op"]],
+                    ", shape=ellipse" if nodes[a]["op"] == VAR else ""))
+            lines.append('  %s -> %s [id="%s"];' % (tail, svg_of[i], eid))
     if nodes:
         edges.append({"id": "esink", "node": out})
         lines.append('  sink [id="sink", shape=point, width=0.06, label=""];')
@@ -86,7 +100,9 @@ def layout(dot_text):
         raise CgraphError("Graphviz's dot took over 10 minutes to lay the graph out") from None
     if run.returncode != 0:
         why = run.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CgraphError("Graphviz's dot failed%s" % (": " + why[0] if why else ""))
+        what = "crashed (signal %d)" % -run.returncode if run.returncode < 0 else "failed (status %d)" % run.returncode
+        raise CgraphError("Graphviz's dot %s laying the graph out%s" % (what, ": " + why[0] if why else ""),
+                          hint="--format dot or json writes the graph without laying it out")
     svg = run.stdout.decode("utf-8")
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg

@@ -251,6 +251,7 @@
     if (!g) return;
     var id = g.getAttribute("id") || "";
     if (id.charAt(0) === "n") showNode(Number(id.slice(1)));
+    else if (id.charAt(0) === "x") showNode(Number(id.slice(1).split("_")[0]));  // a copy of an input
     else if (id.charAt(0) === "c") showChain(Number(id.slice(1)));
   });
 
