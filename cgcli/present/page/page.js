@@ -116,6 +116,11 @@
       home = { x: home.x - (w - home.w) / 2, y: home.y - (h - home.h) / 2, w: w, h: h };
       vb = Object.assign({}, home);
       setBox();
+    } else if (s > 2) {  // a big graph: start at its natural size on the first node, "fit" shows it all
+      vb = { x: home.x, y: home.y, w: svg.clientWidth, h: svg.clientHeight };
+      setBox();
+      var first = document.getElementById(data.svg_of[steps.length ? steps[0].id : 0]);
+      if (first) centre(first);
     }
   })();
 
@@ -135,8 +140,13 @@
   }
 
   function reveal(el) {  // pan so that el is on screen
-    var r = svg.getBoundingClientRect(), b = el.getBoundingClientRect(), s = scale();
+    var r = svg.getBoundingClientRect(), b = el.getBoundingClientRect();
     if (b.left >= r.left && b.right <= r.right && b.top >= r.top && b.bottom <= r.bottom) return;
+    centre(el);
+  }
+
+  function centre(el) {
+    var r = svg.getBoundingClientRect(), b = el.getBoundingClientRect(), s = scale();
     vb.x += ((b.left + b.right) / 2 - (r.left + r.right) / 2) * s;
     vb.y += ((b.top + b.bottom) / 2 - (r.top + r.bottom) / 2) * s;
     setBox();
