@@ -413,8 +413,8 @@ def test_screenshot(browser, tmp_path):
     """The figure of docs/commands.md: the seed halfway through the backward pass with
     a node open. Saved under tmp; CGRAPH_SCREENSHOT=1 writes docs/img/graph-html.png."""
     path, _ = page(tmp_path, *SEED)
+    browser.set_window_size(1100, 560)
     d = load(browser, path)
-    d.set_window_size(1100, 560)
     d.execute_script("cgraphPage.goTo(7)")
     by_id(d, "n4").click()
     shot = tmp_path / "graph-html.png"
