@@ -9,7 +9,6 @@ compared exactly.
 """
 
 import json
-import math
 import os
 import pathlib
 import re
