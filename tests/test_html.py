@@ -425,3 +425,22 @@ def test_screenshot(browser, tmp_path):
         shutil.copyfile(shot, target)
     d.set_window_size(1280, 800)
     no_console_errors(d)
+
+
+@pytest.mark.parametrize("args", [["x", "x=1.5"], ["2+3"], ["log(x)", "x=0", "--nonfinite"], ["relu(x)*x", "x=0"]],
+                         ids=lambda a: a[0])
+def test_small_and_odd_graphs_step_to_the_end(browser, tmp_path, args):
+    """One node (the output is an input), constants only (the structure: 2+3 has no input
+    to bind, so nothing to step), a non-finite value, a kink: every step shows, no error."""
+    path, _ = page(tmp_path, *args)
+    d = load(browser, path)
+    n = d.execute_script("return cgraphPage.steps")
+    for _ in range(n):
+        by_id(d, "step").click()
+    assert d.execute_script("return cgraphPage.current()") == n - 1
+    if args[0] == "log(x)":
+        assert ({"-inf"}, {"inf"}) == (shown(d)[(1, "val")], shown(d)[(0, "grad")])
+        assert text_of(by_id(d, "sentence")).startswith("dg/dx = dg/dg * ∂g/∂x = 1 * inf = inf")
+    if args[0] == "x":
+        assert shown(d) == {(0, "val"): {"1.5"}, (0, "grad"): {"1"}}
+    no_console_errors(d)
