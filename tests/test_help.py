@@ -75,7 +75,8 @@ def _split_comment(line):
 
 def _programs(command):
     """The programs an example runs: the first word of each stage of its pipeline."""
-    return [shlex.split(stage)[0] for stage in re.split(r"\|", command) if stage.strip()]
+    programs = [shlex.split(stage)[0] for stage in re.split(r"\|", command) if stage.strip()]
+    return programs + (["dot"] if "--format html" in command else [])  # the page is laid out by dot
 
 
 EPILOGS = _epilogs()

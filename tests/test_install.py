@@ -3,6 +3,7 @@ environment, and run `cgraph` from another directory (issue 2, point 1)."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,6 +28,8 @@ def test_wheel_contains_the_grammar_and_the_generated_parser(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cgcli/grammar/cgraph.lark" in names
     assert "cgcli/core/_parser.py" in names
+    # graph --format html inlines its script and style from package data
+    assert {"cgcli/present/page/page.js", "cgcli/present/page/page.css"} <= set(names)
     with zipfile.ZipFile(wheel) as z, open(os.path.join(ROOT, "grammar", "cgraph.lark"), "rb") as src:
         assert z.read("cgcli/grammar/cgraph.lark") == src.read()
 
@@ -52,6 +55,11 @@ def test_installed_cgraph_runs_from_another_directory(wheel, tmp_path):
     r = subprocess.run([str(py), "-c", "from cgcli.core.language import grammar_path; print(grammar_path())"],
                        capture_output=True, text=True, cwd=elsewhere, env=env)
     assert r.stdout.strip().startswith(str(venv)) and r.stdout.strip().endswith("cgcli/grammar/cgraph.lark")
+    if shutil.which("dot"):  # the page's script and style come from the installed package
+        r = subprocess.run([str(venv / "bin" / "cgraph"), "graph", "(x+y)*z", "x=1", "--format", "html", "y=3", "z=-3"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "window.cgraphPage" in r.stdout and "g.node.current" in r.stdout and 'id="n4"' in r.stdout
 
 
 def test_generated_parser_is_up_to_date():

@@ -1,4 +1,4 @@
-"""`cgraph graph`: the computational graph as a tree, DOT, Mermaid or JSON."""
+"""`cgraph graph`: the computational graph as a tree, DOT, Mermaid, JSON or an interactive HTML page."""
 
 import sys
 
@@ -17,9 +17,10 @@ Examples:
   cgraph graph "tanh(w*x + b)" --format mermaid  (paste into Markdown)
   cgraph graph "u = x*y; v = x + y" x=1 y=2 --output u,v --format json   (two outputs)
   cgraph graph "(x+y)*z" x=1 y=3 z=-3 --tangent x=1   (each node's tangent too)
+  cgraph graph "(x+y)*z" x=1 y=3 z=-3 --format html > seed.html   (step through both passes)
 Piped, the default format is dot, ready for Graphviz.""")
 @program_options
-@format_option(["tree", "dot", "mermaid", "json"], "tree", "dot")
+@format_option(["tree", "dot", "mermaid", "json", "html"], "tree", "dot")
 @precision_option(help="Significant digits in tree, dot and mermaid labels (json is exact).")
 @tangent_option
 def command(source, wrt, nonfinite, fmt, precision, tangent):
@@ -28,10 +29,14 @@ def command(source, wrt, nonfinite, fmt, precision, tangent):
     Without bindings it shows the structure only; bind every input (NAME=VALUE)
     to label each node with its value and gradient too. DOT output is a Graphviz
     digraph drawn left to right, inputs first; mermaid is a flowchart for
-    Markdown viewers; json lists nodes and edges.
+    Markdown viewers; json lists nodes and edges; html is one self-contained
+    page (laid out by Graphviz's dot) with buttons and arrow keys to step
+    through the forward and backward passes, explain's sentence for each step.
     """
     from ..features.diagram import graph_view, graph_view_several
     from ..present.diagram import show
+    if fmt == "html" and (source.several or tangent is not None):
+        raise UsageError("--format html shows one output's passes: it goes with neither --output u,v nor --tangent")
     if source.several:
         if tangent is not None:
             raise UsageError("--tangent goes with one output (the tangent is of the output)")
@@ -46,4 +51,8 @@ def command(source, wrt, nonfinite, fmt, precision, tangent):
         from ..core.forward import attach
         attach(view.result, prog, tangent, nonfinite)
     warn(view.warnings)
+    if fmt == "html":
+        from ..present.html import show_html
+        show_html(view, sys.stdout, precision)
+        return
     show(view, fmt, sys.stdout, precision)

@@ -97,6 +97,22 @@ def explain(program, bindings, wrt=None, nonfinite=False, precision=None):
     return Explanation(result, names, label, auto, lambda: _steps(result, names, label, precision))
 
 
+def explain_result(result, precision=None):
+    """The explanation of an evaluation already made (`graph --format html` reuses its steps)."""
+    names, label, auto = _names(result.graph)
+    return Explanation(result, names, label, auto, lambda: _steps(result, names, label, precision))
+
+
+def step_names(g):
+    """Per node the name the steps use (None for unnamed constants)."""
+    return _names(g)[0]
+
+
+def formula(op, operands):
+    """`op` applied to operands given as text, as the steps write it (`x + y`)."""
+    return _write(op, operands)
+
+
 class SeveralExplanation(Explanation):
     """--output u,v: one forward pass, then a backward pass per output."""
 
