@@ -1,7 +1,8 @@
 """`cgraph graph --format html`: the self-contained page, in a real browser.
 
 The browser tests drive Debian's chromium headless through Selenium and
-/usr/bin/chromedriver (.ci/run installs both); they skip, saying why, without them.
+/usr/bin/chromedriver (.ci/run installs both); they skip, saying why, without them
+(with CGRAPH_REQUIRE_BROWSER=1, as .ci/run sets, they fail instead).
 The numbers on the edges are shown at --precision significant digits (6 by
 default) and are compared with `cgraph eval --format json` at that precision; the
 panel shows each number exactly (JavaScript's shortest round-trip form) and is
@@ -158,6 +159,8 @@ def _browser_missing():
 @pytest.fixture(scope="module")
 def browser():
     why = _browser_missing()
+    if why and os.environ.get("CGRAPH_REQUIRE_BROWSER") == "1":  # .ci/run: the browser tests must run
+        pytest.fail("CGRAPH_REQUIRE_BROWSER=1 but " + why)
     if why:
         pytest.skip(why)
     from selenium import webdriver
