@@ -26,7 +26,7 @@ from ...core.language import Program
 from ...core.tape import CONST, VAR
 from .builder import Builder
 from .gradient import differentiate, subgraph
-from .printer import TINY
+from .printer import TINY, reached
 
 MAX_DEPTH = 8  # the deepest an inlined expression nests before a temporary cuts it
 MAX_LINE = 160  # the longest an inlined expression grows before it becomes a temporary
@@ -198,16 +198,7 @@ def export_code(program, wrt=None, lang="python"):
         taken.add(local[name])
     ops, args, attr = g.ops, g.args, g.attr
     n = max(roots) + 1
-    keep = bytearray(n)
-    uses = [0] * n
-    for r in roots:
-        keep[r] = 1
-        uses[r] += 1
-    for i in range(n - 1, -1, -1):
-        if keep[i]:
-            for a in args[i]:
-                keep[a] = 1
-                uses[a] += 1
+    keep, uses = reached(args, roots)
     count = {}
     for name, _ in g.bindings:
         count[name] = count.get(name, 0) + 1

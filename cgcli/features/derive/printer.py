@@ -47,6 +47,24 @@ def program_text(g, results, taken=()):
     return "\n".join("%s = %s" % line for line in temps + outs)
 
 
+
+def reached(args, roots):
+    """(keep, uses) over the nodes up to the last root: keep[i] is 1 when a root depends
+    on node i, uses[i] how many times the roots and the kept nodes read it. One loop down
+    the tape (no recursion)."""
+    n = max(roots) + 1
+    keep = bytearray(n)
+    uses = [0] * n
+    for r in roots:
+        keep[r] = 1
+        uses[r] += 1
+    for i in range(n - 1, -1, -1):
+        if keep[i]:
+            for a in args[i]:
+                keep[a] = 1
+                uses[a] += 1
+    return keep, uses
+
 def program_parts(g, results, taken=(), style=None):
     """The nodes `results` [(name, node id)] of g written in the language:
     a node used more than once (and longer than TINY characters) becomes a
@@ -65,16 +83,7 @@ def program_parts(g, results, taken=(), style=None):
         return [], [], False
     ops, args, attr = g.ops, g.args, g.attr
     n = max(r for _, r in results) + 1
-    keep = bytearray(n)
-    uses = [0] * n
-    for _, r in results:
-        keep[r] = 1
-        uses[r] += 1
-    for i in range(n - 1, -1, -1):
-        if keep[i]:
-            for a in args[i]:
-                keep[a] = 1
-                uses[a] += 1
+    keep, uses = reached(args, [r for _, r in results])
     pieces = {}  # node -> list of str and child ids
     templates = {}  # (op, operand precedences) -> (pieces with operand indexes, precedence)
     prec = {}
