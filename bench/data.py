@@ -257,6 +257,19 @@ def columns_200(src, n200, data200, prog, repeats):
               whole["per-node"], whole["blocks"], whole["blocks"] / whole["per-node"]))
 
 
+def prepare_200(n):
+    """The 200-node expression's inputs: n // 10 rows of data and the program file.
+    Returns (rows, data path, program text, nodes, program path)."""
+    n200 = n // 10
+    data200 = os.path.join(OUT, "data_%d.csv" % n200)
+    make_rows(data200, n200)
+    src, nodes = expr_200()
+    prog = os.path.join(OUT, "data_expr200.cg")
+    with open(prog, "w") as fh:
+        fh.write(src + "\n")
+    return n200, data200, src, nodes, prog
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10^5 rows: a smoke test in a few seconds")
@@ -273,13 +286,7 @@ def main():
         os.cpu_count()))
 
     if a.only200:
-        n200 = n // 10
-        data200 = os.path.join(OUT, "data_%d.csv" % n200)
-        make_rows(data200, n200)
-        src, nodes = expr_200()
-        prog = os.path.join(OUT, "data_expr200.cg")
-        with open(prog, "w") as fh:
-            fh.write(src + "\n")
+        n200, data200, src, nodes, prog = prepare_200(n)
         print("3. a %d-node expression, %d rows" % (nodes, n200))
         columns_200(src, n200, data200, prog, repeats)
         return
@@ -289,13 +296,7 @@ def main():
         print("   cgraph %d / %d rows: %.2fx (goal <= 1.3x)" % (10 * n, n, mem_big / mem_small))
 
     # 3. the 200-node expression
-    n200 = n // 10
-    data200 = os.path.join(OUT, "data_%d.csv" % n200)
-    make_rows(data200, n200)
-    src, nodes = expr_200()
-    prog = os.path.join(OUT, "data_expr200.cg")
-    with open(prog, "w") as fh:
-        fh.write(src + "\n")
+    n200, data200, src, nodes, prog = prepare_200(n)
     script, glen, wrt = polars_200(src)
     ref200 = os.path.join(OUT, "polars_200.py")
     with open(ref200, "w") as fh:

@@ -147,10 +147,8 @@ def _unique_keys(pairs):
     if len(d) == len(pairs):  # the usual case, in linear time
         return d
     seen: set = set()
-    dup = sorted({k for k, _ in pairs if k in seen or seen.add(k)})
-    if dup:
-        raise ValueError("%s appear%s more than once" % (", ".join(map(json_text, dup)), "s" if len(dup) == 1 else ""))
-    return d
+    dup = sorted({k for k, _ in pairs if k in seen or seen.add(k)})  # not empty: a key repeats
+    raise ValueError("%s appear%s more than once" % (", ".join(map(json_text, dup)), "s" if len(dup) == 1 else ""))
 
 
 def json_text(v, limit=40):
